@@ -1,0 +1,11 @@
+//! What the statewall dashboard (in the browser) and the router (on the host) both speak.
+//!
+//! # Layout
+//! - [`duration`]: RouterOS time values (`1d`, `2m30s`, `00:00:10`), parsed and printed as RouterOS does.
+//! - [`tracking`]: the `/ip firewall connection tracking` settings menu: names, defaults, validation.
+//!
+//! This crate depends on nothing else of ours, so that the WebAssembly dashboard validates input
+//! with exactly the code the server uses.
+
+pub mod duration;
+pub mod tracking;
