@@ -1,1 +1,14 @@
-//! dataplane
+//! The statewall packet path.
+//!
+//! # Layout (in the order a packet meets it)
+//! - [`wire`]: untrusted bytes to checked headers, and headers back to bytes.
+//! - [`conntrack`]: the connection-tracking engine: tuples, the table, TCP/UDP/ICMP/generic
+//!   state machines, timeouts and early drop.
+//! - [`time`]: the clock reading every entry point takes as an argument.
+//!
+//! The core does no I/O and reads no clock: frames and a timestamp go in, verdicts and table
+//! state come out.
+
+pub mod conntrack;
+pub mod time;
+pub mod wire;

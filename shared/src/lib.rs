@@ -2,10 +2,12 @@
 //!
 //! # Layout
 //! - [`duration`]: RouterOS time values (`1d`, `2m30s`, `00:00:10`), parsed and printed as RouterOS does.
+//! - [`connection`]: a connection-table entry with RouterOS field names, as REST and the dashboard show it.
 //! - [`tracking`]: the `/ip firewall connection tracking` settings menu: names, defaults, validation.
 //!
 //! This crate depends on nothing else of ours, so that the WebAssembly dashboard validates input
 //! with exactly the code the server uses.
 
+pub mod connection;
 pub mod duration;
 pub mod tracking;
