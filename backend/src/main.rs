@@ -1,1 +1,41 @@
-fn main() {}
+//! `statewall`: the router's binary.
+//!
+//! # Layout
+//! - [`replay`]: `statewall replay`, captures through connection tracking, printed as
+//!   `conntrack -L` or RouterOS JSON.
+
+mod replay;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "statewall",
+    version,
+    about = "A stateful firewall and NAT router in user space"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Feed a pcap/pcapng capture through connection tracking and print the resulting table.
+    Replay(replay::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => replay::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("statewall: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

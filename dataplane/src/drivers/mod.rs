@@ -1,0 +1,11 @@
+//! Drivers: the edge where frames enter and leave the pure core.
+//!
+//! Everything in here does I/O or decodes a container format; nothing in here makes a
+//! forwarding decision. The core sees only frames (bytes plus a link type and a timestamp).
+//!
+//! - [`pcap`]: capture files (classic pcap and pcapng) read into timestamped frames, for replay
+//!   and for comparing statewall with the kernel on recorded traffic.
+//! - [`replay`]: a capture's frames through connection tracking at their capture times.
+
+pub mod pcap;
+pub mod replay;
