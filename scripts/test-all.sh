@@ -23,7 +23,7 @@ echo "== fuzz targets"
   export RUSTC_BOOTSTRAP=1
   cargo fuzz build -O --sanitizer none
   for target in $(cargo fuzz list); do
-    cargo fuzz run -O --sanitizer none "$target" -- -runs=20000 -max_len=2048
+    cargo fuzz run -O --sanitizer none "$target" -- -runs=500000 -max_total_time=20 -max_len=2048
   done
 )
 echo "== all tests passed"

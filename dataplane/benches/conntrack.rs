@@ -42,11 +42,10 @@ impl Frames {
 }
 
 fn client(i: u32) -> (Ipv4Addr, u16) {
-    // 2^16 ports per address across the 198.51.100.0/24 and 203.0.113.0/24 documentation hosts.
-    let host = i >> 16;
+    // 60000 source ports per host of the 198.51.100.0/24 documentation range.
     (
-        Ipv4Addr::new(198, 51, 100, (host % 250) as u8 + 1),
-        (i & 0xffff) as u16 | 1,
+        Ipv4Addr::new(198, 51, 100, (i / 60_000) as u8 + 1),
+        1024 + (i % 60_000) as u16,
     )
 }
 

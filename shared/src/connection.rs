@@ -70,7 +70,7 @@ pub fn format_id(n: u32) -> String {
 /// Reads `*1A` back; `None` if it is not an id.
 pub fn parse_id(s: &str) -> Option<u32> {
     let hex = s.strip_prefix('*')?;
-    if hex.is_empty() || hex.len() > 8 {
+    if hex.is_empty() || hex.len() > 8 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     u32::from_str_radix(hex, 16).ok()
@@ -139,6 +139,7 @@ mod tests {
         assert_eq!(parse_id("1A"), None);
         assert_eq!(parse_id("*"), None);
         assert_eq!(parse_id("*XYZ"), None);
+        assert_eq!(parse_id("*+1"), None);
     }
 
     #[test]

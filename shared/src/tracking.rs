@@ -167,38 +167,16 @@ fn suggestion_text(s: &Option<String>) -> String {
     }
 }
 
-/// Levenshtein distance, for "did you mean".
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 /// The property a mistyped name most likely meant.
 pub fn suggest(name: &str) -> Option<String> {
     if let Some((_, right)) = MISNAMED.iter().find(|(wrong, _)| *wrong == name) {
         return Some((*right).to_string());
     }
-    PROPERTIES
-        .iter()
-        .filter(|p| !p.read_only)
-        .map(|p| (edit_distance(name, p.name), p.name))
-        .filter(|(d, _)| *d <= 3)
-        .min()
-        .map(|(_, n)| n.to_string())
+    crate::suggest::closest(
+        name,
+        PROPERTIES.iter().filter(|p| !p.read_only).map(|p| p.name),
+    )
+    .map(str::to_string)
 }
 
 fn parse_yes_no(value: &str) -> Option<bool> {
