@@ -2,7 +2,7 @@
 //! namespaces, with the Linux kernel as the router), compared with what the kernel's own
 //! conntrack listed for the same traffic (`<name>.conntrack.txt`).
 
-use std::collections::BTreeMap;
+use e2e::kernel::{assert_same_table, parse_line, Line};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -19,85 +19,11 @@ fn statewall(args: &[&str]) -> std::process::Output {
         .expect("statewall runs")
 }
 
-/// A `conntrack -L` line, split into what both sides must agree on.
-#[derive(Debug, PartialEq)]
-struct Line {
-    proto: String,
-    timeout: u64,
-    state: Option<String>,
-    orig: BTreeMap<String, String>,
-    reply: BTreeMap<String, String>,
-    unreplied: bool,
-    assured: bool,
+fn fixtures() -> PathBuf {
+    fixture("")
 }
 
-fn parse_line(line: &str) -> Line {
-    let mut words = line.split_whitespace().peekable();
-    if words.peek() == Some(&"ipv4") {
-        words.next();
-        words.next();
-    }
-    let proto = words.next().unwrap().to_string();
-    words.next();
-    let timeout = words.next().unwrap().parse().unwrap();
-    let mut state = None;
-    let (mut orig, mut reply) = (BTreeMap::new(), BTreeMap::new());
-    let (mut unreplied, mut assured) = (false, false);
-    let mut srcs = 0;
-    for w in words {
-        match w {
-            "[UNREPLIED]" => unreplied = true,
-            "[ASSURED]" => assured = true,
-            _ => match w.split_once('=') {
-                Some(("src", _)) => {
-                    srcs += 1;
-                    let side = if srcs == 1 { &mut orig } else { &mut reply };
-                    side.insert("src".into(), w[4..].to_string());
-                }
-                Some((k, v)) if k != "mark" && k != "use" => {
-                    let side = if srcs <= 1 { &mut orig } else { &mut reply };
-                    side.insert(k.to_string(), v.to_string());
-                }
-                Some(_) => {}
-                None => state = Some(w.to_string()),
-            },
-        }
-    }
-    Line {
-        proto,
-        timeout,
-        state,
-        orig,
-        reply,
-        unreplied,
-        assured,
-    }
-}
-
-fn kernel_lines(name: &str) -> Vec<Line> {
-    let text = std::fs::read_to_string(fixture(&format!("{name}.conntrack.txt"))).unwrap();
-    // The file holds `-o extended` then plain; take the plain section.
-    let plain = text.split("# conntrack -L\n").nth(1).unwrap_or("");
-    plain
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(parse_line)
-        .collect()
-}
-
-/// The capture's last frame time and the time the kernel's table was listed.
-fn listing_delay_secs(name: &str) -> f64 {
-    let t: f64 = std::fs::read_to_string(fixture(&format!("{name}.conntrack-time")))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let bytes = std::fs::read(fixture(&format!("{name}.pcap"))).unwrap();
-    let cap = dataplane::drivers::pcap::read_capture(&bytes).unwrap();
-    let last = cap.frames.iter().map(|f| f.timestamp_ns).max().unwrap();
-    t - last as f64 / 1e9
-}
-
+/// The table `statewall replay` prints for a fixture, as parsed `conntrack -L` lines.
 fn replay_lines(name: &str) -> Vec<Line> {
     let out = statewall(&["replay", fixture(&format!("{name}.pcap")).to_str().unwrap()]);
     assert!(
@@ -108,52 +34,14 @@ fn replay_lines(name: &str) -> Vec<Line> {
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(parse_line)
+        .map(|l| parse_line(l).unwrap_or_else(|| panic!("not a conntrack line: {l}")))
         .collect()
 }
 
 /// The capture was taken on the router's LAN port while the kernel masqueraded, so the kernel's
 /// reply destination is the router's WAN address; statewall replays without NAT.
 fn compare(name: &str) {
-    let mut ours = replay_lines(name);
-    let mut kernel = kernel_lines(name);
-    let key = |l: &Line| {
-        (
-            l.proto.clone(),
-            l.orig.get("sport").cloned(),
-            l.orig.get("id").cloned(),
-        )
-    };
-    ours.sort_by_key(key);
-    kernel.sort_by_key(key);
-    assert_eq!(
-        ours.len(),
-        kernel.len(),
-        "{name}: entries\nours: {ours:#?}\nkernel: {kernel:#?}"
-    );
-    let delay = listing_delay_secs(name);
-    for (o, k) in ours.iter().zip(&kernel) {
-        assert_eq!(o.proto, k.proto, "{name}");
-        assert_eq!(o.state, k.state, "{name}: TCP state");
-        assert_eq!(o.orig, k.orig, "{name}: original tuple and counters");
-        assert_eq!(
-            (o.unreplied, o.assured),
-            (k.unreplied, k.assured),
-            "{name}: flags"
-        );
-        for f in ["src", "sport", "dport", "type", "code", "id"] {
-            assert_eq!(o.reply.get(f), k.reply.get(f), "{name}: reply {f}");
-        }
-        // The kernel listed its table `delay` seconds after the last frame; timeouts are whole
-        // seconds rounded down on both sides.
-        let expected = o.timeout as f64 - delay;
-        assert!(
-            (k.timeout as f64 - expected).abs() <= 1.0,
-            "{name}: timeout ours {} at the last frame, kernel {} {delay:.3} s later",
-            o.timeout,
-            k.timeout
-        );
-    }
+    assert_same_table(replay_lines(name), &fixtures(), name);
 }
 
 #[test]

@@ -1,1 +1,10 @@
-//! e2e helpers
+//! Helpers for whole-system tests: comparing statewall with the Linux kernel on the same traffic,
+//! and the rules every network test keeps (root, CI, clean-up).
+//!
+//! # Layout
+//! - [`kernel`]: `conntrack -L` lines, the kernel's listings kept beside captures, and the
+//!   comparison of statewall's table with them.
+//! - [`env`]: whether privileged tests may run here, and what skipping means under CI.
+
+pub mod env;
+pub mod kernel;
