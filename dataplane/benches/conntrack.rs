@@ -5,13 +5,14 @@
 //!
 //! Run: `cargo bench -p dataplane --bench conntrack`
 
+mod common;
+
+use common::{handshake, settings, to_server, track};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use dataplane::conntrack::{Conntrack, Tuple, PENDING};
+use dataplane::conntrack::{Conntrack, Tuple};
 use dataplane::time::Instant;
-use dataplane::wire::build::{self, TcpSpec};
 use dataplane::wire::tcp_flags::{ACK, SYN};
 use dataplane::wire::{parse_ethernet_ipv4, ParseOptions, L4};
-use shared::tracking::{Enabled, TrackingSettings};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -41,34 +42,6 @@ impl Frames {
     }
 }
 
-fn client(i: u32) -> (Ipv4Addr, u16) {
-    // 60000 source ports per host of the 198.51.100.0/24 documentation range.
-    (
-        Ipv4Addr::new(198, 51, 100, (i / 60_000) as u8 + 1),
-        1024 + (i % 60_000) as u16,
-    )
-}
-
-const SERVER: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 2);
-
-fn settings() -> TrackingSettings {
-    TrackingSettings {
-        enabled: Enabled::Yes,
-        ..TrackingSettings::default()
-    }
-}
-
-fn track(ct: &mut Conntrack, now: Instant, frame: &[u8]) {
-    let (_, ip) = parse_ethernet_ipv4(frame, ParseOptions::default())
-        .ok()
-        .flatten()
-        .expect("benchmark frames parse");
-    let t = ct.track(now, &ip);
-    if t.conn.map(|f| f.slot) == Some(PENDING) {
-        ct.confirm();
-    }
-}
-
 /// A table of `n` established, assured TCP connections, and frames of one ACK per connection
 /// (client to server) in a shuffled order.
 fn established(n: u32) -> (Conntrack, Frames, Vec<Tuple<Ipv4Addr>>) {
@@ -76,57 +49,12 @@ fn established(n: u32) -> (Conntrack, Frames, Vec<Tuple<Ipv4Addr>>) {
     ct.reserve(n as usize);
     let now = Instant::from_secs(1);
     for i in 0..n {
-        let (addr, port) = client(i);
-        let c = |flags, seq, ack| {
-            build::tcp_frame(
-                addr,
-                SERVER,
-                TcpSpec {
-                    sport: port,
-                    dport: 443,
-                    seq,
-                    ack,
-                    flags,
-                    ..TcpSpec::default()
-                },
-            )
-        };
-        let s = |flags, seq, ack| {
-            build::tcp_frame(
-                SERVER,
-                addr,
-                TcpSpec {
-                    sport: 443,
-                    dport: port,
-                    seq,
-                    ack,
-                    flags,
-                    ..TcpSpec::default()
-                },
-            )
-        };
-        track(&mut ct, now, &c(SYN, 1000, 0));
-        track(&mut ct, now, &s(SYN | ACK, 5000, 1001));
-        track(&mut ct, now, &c(ACK, 1001, 5001));
+        handshake(&mut ct, now, i);
     }
     assert_eq!(ct.len(), n as usize);
     let mut order: Vec<u32> = (0..n).collect();
     shuffle(&mut order);
-    let frames = Frames::new(order.iter().map(|&i| {
-        let (addr, port) = client(i);
-        build::tcp_frame(
-            addr,
-            SERVER,
-            TcpSpec {
-                sport: port,
-                dport: 443,
-                seq: 1001,
-                ack: 5001,
-                flags: ACK,
-                ..TcpSpec::default()
-            },
-        )
-    }));
+    let frames = Frames::new(order.iter().map(|&i| to_server(i, ACK, 1001, 5001)));
     let keys = (0..frames.len())
         .map(|i| {
             let (_, ip) = parse_ethernet_ipv4(frames.get(i), ParseOptions::default())
@@ -217,20 +145,7 @@ fn bench_established(c: &mut Criterion) {
 
 fn bench_new(c: &mut Criterion) {
     const BATCH: u32 = 100_000;
-    let syns = Frames::new((0..BATCH).map(|i| {
-        let (addr, port) = client(i);
-        build::tcp_frame(
-            addr,
-            SERVER,
-            TcpSpec {
-                sport: port,
-                dport: 443,
-                seq: 1000,
-                flags: SYN,
-                ..TcpSpec::default()
-            },
-        )
-    }));
+    let syns = Frames::new((0..BATCH).map(|i| to_server(i, SYN, 1000, 0)));
     let mut g = c.benchmark_group("new");
     g.throughput(Throughput::Elements(u64::from(BATCH)));
     g.sample_size(20);
@@ -269,20 +184,7 @@ fn bench_new(c: &mut Criterion) {
 
 fn bench_expiry(c: &mut Criterion) {
     const N: u32 = 100_000;
-    let syns = Frames::new((0..N).map(|i| {
-        let (addr, port) = client(i);
-        build::tcp_frame(
-            addr,
-            SERVER,
-            TcpSpec {
-                sport: port,
-                dport: 443,
-                seq: 1000,
-                flags: SYN,
-                ..TcpSpec::default()
-            },
-        )
-    }));
+    let syns = Frames::new((0..N).map(|i| to_server(i, SYN, 1000, 0)));
     let mut g = c.benchmark_group("expiry");
     g.throughput(Throughput::Elements(u64::from(N)));
     g.sample_size(20);
