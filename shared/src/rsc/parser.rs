@@ -212,6 +212,17 @@ impl Parser<'_> {
             for seg in rest.split('/').filter(|s| !s.is_empty()) {
                 if seg == ".." {
                     path.pop();
+                } else if Verb::from_word(seg).is_some() {
+                    // `/ip/firewall/filter/add`: a verb inside a path would print as a menu
+                    // segment and read back as the command, so it is refused here.
+                    self.error(
+                        pos,
+                        ErrorKind::Unsupported(
+                            "a command inside a menu path (write it after the path: /ip firewall filter add …)",
+                        ),
+                    );
+                    self.skip_command();
+                    return;
                 } else if is_name(seg) {
                     path.push(seg.to_string());
                 } else {
@@ -510,6 +521,19 @@ mod tests {
 
     fn menus(s: &Script) -> Vec<String> {
         s.commands.iter().map(|c| c.menu_name()).collect()
+    }
+
+    #[test]
+    fn a_verb_inside_a_menu_path_is_refused() {
+        // Found by the rsc_parse fuzz target: `-//add set` read as menu "- add" with verb set,
+        // which printed as `/- add` + `set` and read back differently.
+        let e = crate::rsc::parse("-//add set").unwrap_err();
+        assert!(
+            e[0].to_string().contains("a command inside a menu path"),
+            "{}",
+            e[0]
+        );
+        assert!(crate::rsc::parse("/ip/firewall/filter/add chain=input").is_err());
     }
 
     #[test]
