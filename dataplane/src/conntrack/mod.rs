@@ -221,12 +221,12 @@ impl<A: Address> Conntrack<A> {
         self.table.reserve(n);
     }
 
-    /// The entry a [`Found`] refers to (the pending one included).
-    pub fn conn(&self, f: Found) -> &Conn<A> {
+    /// The entry a [`Found`] refers to (the pending one included); `None` once it is gone.
+    pub fn conn(&self, f: Found) -> Option<&Conn<A>> {
         if f.slot == PENDING {
-            self.pending.as_ref().unwrap_or_else(|| self.table.get(0))
+            self.pending.as_ref()
         } else {
-            self.table.get(f.slot)
+            self.table.get_live(f.slot)
         }
     }
 

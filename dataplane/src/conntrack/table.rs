@@ -95,6 +95,13 @@ impl<A: Address> Table<A> {
         &self.slots[slot as usize]
     }
 
+    /// The live entry in `slot`, if there is one.
+    pub fn get_live(&self, slot: u32) -> Option<&Conn<A>> {
+        self.slots
+            .get(slot as usize)
+            .filter(|c| c.has(status::LIVE))
+    }
+
     pub fn get_mut(&mut self, slot: u32) -> &mut Conn<A> {
         &mut self.slots[slot as usize]
     }
