@@ -10,6 +10,7 @@
 //! This crate depends on nothing else of ours, so that the WebAssembly dashboard validates input
 //! with exactly the code the server uses.
 
+pub mod config;
 pub mod connection;
 pub mod duration;
 pub mod rsc;

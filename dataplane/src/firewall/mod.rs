@@ -1,0 +1,1 @@
+//! The filter and NAT rule tables: RouterOS chains compiled for the packet path.

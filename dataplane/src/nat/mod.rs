@@ -1,0 +1,1 @@
+//! Network address translation: choosing the unique tuple and rewriting packets.

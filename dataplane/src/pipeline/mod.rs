@@ -1,0 +1,1 @@
+//! RouterOS packet flow.
