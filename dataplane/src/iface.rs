@@ -108,7 +108,11 @@ mod tests {
                 comment: None,
             });
         }
-        for (id, list, iface) in [(1, "LAN", "ether2"), (2, "WAN", "ether1"), (3, "LAN", "gone")] {
+        for (id, list, iface) in [
+            (1, "LAN", "ether2"),
+            (2, "WAN", "ether1"),
+            (3, "LAN", "gone"),
+        ] {
             cfg.list_members.push(ListMember {
                 id,
                 list: list.into(),

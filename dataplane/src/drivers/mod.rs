@@ -6,6 +6,8 @@
 //! - [`pcap`]: capture files (classic pcap and pcapng) read into timestamped frames, for replay
 //!   and for comparing statewall with the kernel on recorded traffic.
 //! - [`replay`]: a capture's frames through connection tracking at their capture times.
+//! - [`router_replay`]: captures arriving on named ports through the whole router.
 
 pub mod pcap;
 pub mod replay;
+pub mod router_replay;
