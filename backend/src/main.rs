@@ -3,8 +3,10 @@
 //! # Layout
 //! - [`replay`]: `statewall replay`, captures through connection tracking, printed as
 //!   `conntrack -L` or RouterOS JSON.
+//! - [`router_replay`]: `statewall replay --config`, captures through the whole router.
 
 mod replay;
+mod router_replay;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,7 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Feed a pcap/pcapng capture through connection tracking and print the resulting table.
+    /// Feed pcap/pcapng captures through connection tracking (or, with --config, the whole
+    /// router) and print the resulting table.
     Replay(replay::Args),
 }
 

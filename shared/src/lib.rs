@@ -6,6 +6,8 @@
 //! - [`suggest`]: "did you mean" for mistyped names, one helper for every menu.
 //! - [`tracking`]: the `/ip firewall connection tracking` settings menu: names, defaults, validation.
 //! - [`rsc`]: RouterOS scripts (`/export` files): parse, validate against statewall's menus, print.
+//! - [`config`]: the typed router configuration: built from a script as `/import` runs it (with
+//!   RouterOS's checks of what the commands mean), written back as `/export` does; defconf.
 //!
 //! This crate depends on nothing else of ours, so that the WebAssembly dashboard validates input
 //! with exactly the code the server uses.

@@ -511,7 +511,11 @@ impl Router {
         if flow.conn.is_some_and(|f| f.slot == PENDING) {
             // netfilter's null binding at LOCAL_IN: the reply tuple must be unique too.
             let range = NatRange::addr(flow.meta.src);
-            if self.nat.setup(&mut self.ct, now, Manip::Src, &range).is_err() {
+            if self
+                .nat
+                .setup(&mut self.ct, now, Manip::Src, &range)
+                .is_err()
+            {
                 return self.drop_flow(&flow, DropReason::NatExhausted);
             }
             if self.ct.confirm().is_none() {
@@ -730,7 +734,10 @@ impl Router {
         }
         if related.is_some() {
             // The error carries its connection only for NAT; it is not the packet in flight.
-            if self.nat_rewrite(&mut frame, &mut flow, nat::Hook::Postrouting).is_err() {
+            if self
+                .nat_rewrite(&mut frame, &mut flow, nat::Hook::Postrouting)
+                .is_err()
+            {
                 return self.dropped(DropReason::NatRewrite);
             }
             return self.send_to_neighbour(now, frame, hop, out);

@@ -8,6 +8,7 @@
 use super::values::{AddrMatch, IcmpOptions, PortRange, PortSet, TcpFlagsMatch};
 use crate::duration::Duration;
 use crate::tracking::TrackingSettings;
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 /// The whole configuration of one router.
@@ -95,6 +96,40 @@ pub enum Gateway {
     Interface(String),
 }
 
+impl Gateway {
+    /// `203.0.113.1`, `203.0.113.1%ether1` or an interface name.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if let Some((addr, iface)) = s.split_once('%') {
+            let addr = addr
+                .parse()
+                .map_err(|_| format!("\"{addr}\" is not an IPv4 address"))?;
+            if iface.is_empty() {
+                return Err(format!("gateway {s} names no interface after %"));
+            }
+            return Ok(Gateway::AddressOn(addr, iface.to_string()));
+        }
+        if let Ok(addr) = s.parse() {
+            return Ok(Gateway::Address(addr));
+        }
+        if s.is_empty() || s.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return Err(format!(
+                "\"{s}\" is neither an IPv4 address nor an interface name"
+            ));
+        }
+        Ok(Gateway::Interface(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Gateway::Address(a) => write!(f, "{a}"),
+            Gateway::AddressOn(a, iface) => write!(f, "{a}%{iface}"),
+            Gateway::Interface(iface) => f.write_str(iface),
+        }
+    }
+}
+
 /// `/ip arp`: a static neighbour.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaticArp {
@@ -136,6 +171,10 @@ pub struct IpSettings {
     pub arp_timeout: Duration,
     /// `icmp-rate-limit` in ms between ICMP errors, default 10.
     pub icmp_rate_limit: u32,
+    /// The other `/ip settings` properties (`rp-filter`, `send-redirects`, …), which statewall
+    /// accepts but does not act on: name → value as RouterOS prints it, only those that differ
+    /// from RouterOS's default. Kept so that an export gives back what an import was given.
+    pub other: BTreeMap<String, String>,
 }
 
 impl Default for IpSettings {
@@ -145,6 +184,7 @@ impl Default for IpSettings {
             tcp_syncookies: false,
             arp_timeout: Duration::from_secs(30),
             icmp_rate_limit: 10,
+            other: BTreeMap::new(),
         }
     }
 }

@@ -36,6 +36,18 @@ impl AddrMatch {
         }
     }
 
+    /// The form RouterOS stores and prints: a network without host bits (`192.0.2.77/24` is
+    /// kept as `192.0.2.0/24`, the network it matches); ranges stay as written.
+    pub fn normalized(self) -> Self {
+        match self {
+            AddrMatch::Prefix { addr, len } => AddrMatch::Prefix {
+                addr: Ipv4Addr::from(u32::from(addr) & prefix_mask(len)),
+                len,
+            },
+            range => range,
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Self, String> {
         let addr = |t: &str| {
             t.parse::<Ipv4Addr>()
@@ -55,7 +67,10 @@ impl AddrMatch {
                     .ok()
                     .filter(|n| *n <= 32)
                     .ok_or_else(|| format!("prefix length \"{l}\" is not 0-32"))?;
-                Ok(AddrMatch::Prefix { addr: addr(a)?, len })
+                Ok(AddrMatch::Prefix {
+                    addr: addr(a)?,
+                    len,
+                })
             }
             None => Ok(AddrMatch::Prefix {
                 addr: addr(s)?,
@@ -74,6 +89,69 @@ impl fmt::Display for AddrMatch {
             AddrMatch::Range { first, last } => write!(f, "{first}-{last}"),
         }
     }
+}
+
+/// IP protocol names RouterOS accepts for `protocol=`, with their numbers. RouterOS stores the
+/// number and prints the name, so `protocol=6` reads back as `protocol=tcp`; where two names
+/// share a number the first is the one printed.
+pub const PROTOCOL_NUMBERS: &[(&str, u8)] = &[
+    ("icmp", 1),
+    ("igmp", 2),
+    ("ggp", 3),
+    ("ipencap", 4),
+    ("st", 5),
+    ("tcp", 6),
+    ("egp", 8),
+    ("pup", 12),
+    ("udp", 17),
+    ("hmp", 20),
+    ("xns-idp", 22),
+    ("rdp", 27),
+    ("iso-tp4", 29),
+    ("dccp", 33),
+    ("xtp", 36),
+    ("ddp", 37),
+    ("idpr-cmtp", 38),
+    ("ipv6-encap", 41),
+    ("ipv6", 41),
+    ("ipv6-route", 43),
+    ("ipv6-frag", 44),
+    ("rsvp", 46),
+    ("gre", 47),
+    ("ipsec-esp", 50),
+    ("ipsec-ah", 51),
+    ("icmpv6", 58),
+    ("ipv6-nonxt", 59),
+    ("ipv6-opts", 60),
+    ("rspf", 73),
+    ("vmtp", 81),
+    ("ospf", 89),
+    ("ipip", 94),
+    ("etherip", 97),
+    ("encap", 98),
+    ("pim", 103),
+    ("vrrp", 112),
+    ("l2tp", 115),
+    ("sctp", 132),
+    ("udp-lite", 136),
+];
+
+/// `tcp` or `6` → 6.
+pub fn parse_protocol(s: &str) -> Result<u8, String> {
+    PROTOCOL_NUMBERS
+        .iter()
+        .find(|(name, _)| *name == s)
+        .map(|(_, n)| *n)
+        .or_else(|| s.parse().ok())
+        .ok_or_else(|| format!("\"{s}\" is not a protocol name or number 0-255"))
+}
+
+/// The protocol as RouterOS prints it: its name if it has one, else the number.
+pub fn protocol_text(n: u8) -> String {
+    PROTOCOL_NUMBERS
+        .iter()
+        .find(|(_, num)| *num == n)
+        .map_or_else(|| n.to_string(), |(name, _)| (*name).to_string())
 }
 
 /// An inclusive port range; one port is `first == last`.
@@ -130,7 +208,10 @@ impl PortSet {
     }
 
     pub fn parse(s: &str) -> Result<Self, String> {
-        s.split(',').map(PortRange::parse).collect::<Result<_, _>>().map(PortSet)
+        s.split(',')
+            .map(PortRange::parse)
+            .collect::<Result<_, _>>()
+            .map(PortSet)
     }
 }
 
@@ -230,6 +311,26 @@ pub const TCP_FLAG_BITS: &[(&str, u8)] = &[
     ("cwr", 0x80),
 ];
 
+impl fmt::Display for TcpFlagsMatch {
+    /// RouterOS's flag order, cleared flags with `!`: `syn,!ack`. A leading `!` is the rule-level
+    /// negation of the first flag, which is how [`TcpFlagsMatch::parse`] reads it back.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for (name, bit) in TCP_FLAG_BITS {
+            for (mask, bang) in [(self.set, ""), (self.clear, "!")] {
+                if mask & bit != 0 {
+                    if !first {
+                        f.write_str(",")?;
+                    }
+                    first = false;
+                    write!(f, "{bang}{name}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl TcpFlagsMatch {
     pub fn matches(&self, flags: u8) -> bool {
         flags & self.set == self.set && flags & self.clear == 0
@@ -300,5 +401,29 @@ mod tests {
         let neg = TcpFlagsMatch::parse("syn", true).unwrap();
         assert!(neg.matches(0x10) && !neg.matches(0x02));
         assert!(TcpFlagsMatch::parse("sin", false).is_err());
+        assert_eq!(f.to_string(), "syn,!ack");
+        assert_eq!(neg.to_string(), "!syn");
+    }
+
+    #[test]
+    fn protocols_by_name_and_number() {
+        assert_eq!(parse_protocol("tcp"), Ok(6));
+        assert_eq!(parse_protocol("47"), Ok(47));
+        assert!(parse_protocol("256").is_err());
+        assert_eq!(protocol_text(6), "tcp");
+        assert_eq!(protocol_text(41), "ipv6-encap");
+        assert_eq!(protocol_text(253), "253");
+        // The schema's list of names and this table are the same names.
+        let mut ours: Vec<&str> = PROTOCOL_NUMBERS.iter().map(|(n, _)| *n).collect();
+        ours.sort_unstable();
+        assert_eq!(ours, crate::rsc::shape::PROTOCOLS);
+    }
+
+    #[test]
+    fn normalized_addresses_lose_host_bits() {
+        let a = AddrMatch::parse("192.0.2.77/24").unwrap().normalized();
+        assert_eq!(a.to_string(), "192.0.2.0/24");
+        let host = AddrMatch::parse("192.0.2.77").unwrap();
+        assert_eq!(host.normalized(), host);
     }
 }

@@ -117,6 +117,51 @@ pub enum ErrorKind {
     UnexpectedSelector { verb: &'static str, menu: String },
     #[error("remove takes no arguments besides the items to remove")]
     ArgumentsNotAllowed,
+
+    // Semantic: what the commands mean once run, found while building the configuration.
+    #[error("argument \"{0}\" needs protocol=tcp or protocol=udp (RouterOS refuses ports for other protocols)")]
+    PortsNeedProtocol(String),
+    #[error("action={action} needs {}", either(needs))]
+    ActionNeeds {
+        action: String,
+        needs: &'static [&'static str],
+    },
+    #[error("argument \"{name}\" is only valid with action={}", one_of(actions))]
+    OnlyWithAction {
+        name: String,
+        actions: &'static [&'static str],
+    },
+    #[error("action={action} is not allowed in chain {chain} of {menu}; expected chain {expected} or a chain of your own (reached by jump)")]
+    ActionNotInChain {
+        action: String,
+        chain: String,
+        menu: String,
+        expected: &'static str,
+    },
+    #[error("{0} is not supported by statewall")]
+    NotSupported(String),
+    #[error("no such item {item} in {menu}")]
+    NoSuchItem { item: String, menu: String },
+    #[error("{menu} already has an item with {key}")]
+    AlreadyExists { menu: String, key: String },
+    #[error("argument \"{0}\" cannot be unset: every item needs it")]
+    CannotUnset(String),
+    #[error("argument \"{name}\" is only valid with {verb}")]
+    OnlyWithVerb { name: String, verb: &'static str },
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn one_of(words: &[&str]) -> String {
+    match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => words.join(""),
+    }
+}
+
+/// `argument "a"` or `argument "a" or "b"`.
+fn either(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    format!("argument {}", quoted.join(" or "))
 }
 
 /// `; did you mean "x"?` when there is a suggestion, `otherwise` when there is none.
