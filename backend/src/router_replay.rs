@@ -7,7 +7,7 @@ use dataplane::drivers::pcap::{self, Capture};
 use dataplane::drivers::router_replay::{self, Sent};
 use dataplane::pipeline::{Disposition, Options, Port, Router};
 use pcap_file::pcap::{PcapPacket, PcapWriter};
-use shared::config::{Gateway, RouterConfig};
+use shared::config::RouterConfig;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -60,24 +60,12 @@ fn inputs(args: &Args) -> Result<Vec<(String, PathBuf)>, ReplayError> {
 }
 
 /// The router's ports: the interfaces captures arrive on, then every other interface the
-/// configuration names, in the order it names them.
+/// configuration names.
 fn port_names(inputs: &[(String, PathBuf)], cfg: &RouterConfig) -> Vec<String> {
     let mut names: Vec<String> = inputs.iter().map(|(n, _)| n.clone()).collect();
-    let named = cfg
-        .addresses
-        .iter()
-        .map(|a| a.interface.as_str())
-        .chain(cfg.list_members.iter().map(|m| m.interface.as_str()))
-        .chain(cfg.arp.iter().map(|a| a.interface.as_str()))
-        .chain(cfg.routes.iter().filter_map(|r| match &r.gateway {
-            Gateway::AddressOn(_, i) | Gateway::Interface(i) => Some(i.as_str()),
-            Gateway::Address(_) => None,
-        }));
-    for n in named {
-        // A list member may name another list rather than a port.
-        let is_list = cfg.interface_lists.iter().any(|l| l.name == n);
-        if !is_list && !names.iter().any(|x| x == n) {
-            names.push(n.to_string());
+    for n in cfg.interface_names() {
+        if !names.contains(&n) {
+            names.push(n);
         }
     }
     names

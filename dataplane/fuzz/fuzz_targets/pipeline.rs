@@ -13,34 +13,8 @@ use shared::config::RouterConfig;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-const CONFIG: &str = r#"
-/interface list
-add name=WAN
-add name=LAN
-/interface list member
-add interface=ether1 list=WAN
-add interface=ether2 list=LAN
-/ip address
-add address=198.51.100.1/24 interface=ether2
-add address=203.0.113.2/24 interface=ether1
-/ip route
-add gateway=203.0.113.1
-/ip arp
-add address=203.0.113.1 interface=ether1 mac-address=02:00:00:00:99:01
-/ip firewall filter
-add action=accept chain=input connection-state=established,related,untracked
-add action=drop chain=input connection-state=invalid
-add action=accept chain=input protocol=icmp
-add action=drop chain=input in-interface-list=!LAN
-add action=fasttrack-connection chain=forward connection-state=established,related
-add action=accept chain=forward connection-state=established,related,untracked
-add action=drop chain=forward connection-state=invalid
-add action=reject chain=forward protocol=tcp dst-port=25 reject-with=tcp-reset
-add action=drop chain=forward connection-nat-state=!dstnat connection-state=new in-interface-list=WAN
-/ip firewall nat
-add action=masquerade chain=srcnat out-interface-list=WAN
-add action=dst-nat chain=dstnat in-interface=ether1 protocol=tcp dst-port=8080 to-addresses=198.51.100.20 to-ports=80
-"#;
+/// The SOHO router of the pipeline scenario tests.
+const CONFIG: &str = include_str!("../../fixtures/soho.rsc");
 
 fn config() -> &'static RouterConfig {
     static CFG: OnceLock<RouterConfig> = OnceLock::new();

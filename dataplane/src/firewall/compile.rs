@@ -244,7 +244,7 @@ fn compile_action(r: &Rule, t: &Table, is_nat: bool, lists: &mut ListNames) -> R
     let wrong_table = || {
         format!(
             "action {} is not valid in /ip firewall {table}",
-            action_name(&r.action)
+            &r.action.name()
         )
     };
     let nat = |target: NatTarget| {
@@ -260,7 +260,7 @@ fn compile_action(r: &Rule, t: &Table, is_nat: bool, lists: &mut ListNames) -> R
         if r.chain == other {
             return Err(format!(
                 "action {} is only valid in the {} chain",
-                action_name(&r.action),
+                &r.action.name(),
                 target.hook().as_str()
             ));
         }
@@ -308,26 +308,6 @@ fn compile_action(r: &Rule, t: &Table, is_nat: bool, lists: &mut ListNames) -> R
             to_ports: *to_ports,
         })?,
     })
-}
-
-/// RouterOS's name of an action, for reasons.
-pub fn action_name(a: &Action) -> &'static str {
-    match a {
-        Action::Accept => "accept",
-        Action::Drop => "drop",
-        Action::Reject(_) => "reject",
-        Action::Log => "log",
-        Action::Passthrough => "passthrough",
-        Action::Jump(_) => "jump",
-        Action::Return => "return",
-        Action::AddSrcToAddressList(_) => "add-src-to-address-list",
-        Action::AddDstToAddressList(_) => "add-dst-to-address-list",
-        Action::FasttrackConnection => "fasttrack-connection",
-        Action::Masquerade { .. } => "masquerade",
-        Action::SrcNat { .. } => "src-nat",
-        Action::DstNat { .. } => "dst-nat",
-        Action::Redirect { .. } => "redirect",
-    }
 }
 
 /// Marks invalid each enabled jump that would close a loop, in configuration order (so the

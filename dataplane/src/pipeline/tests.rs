@@ -17,48 +17,15 @@ const SERVER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0x20, 0x20];
 const WAN: IfIndex = 0;
 const LAN: IfIndex = 1;
 
-const SETUP: &str = r#"
-/interface list
-add name=WAN
-add name=LAN
-/interface list member
-add interface=ether1 list=WAN
-add interface=ether2 list=LAN
-/ip address
-add address=198.51.100.1/24 interface=ether2
-add address=203.0.113.2/24 interface=ether1
-/ip route
-add gateway=203.0.113.1
-/ip arp
-add address=203.0.113.1 interface=ether1 mac-address=02:00:00:00:99:01
-add address=198.51.100.10 interface=ether2 mac-address=02:00:00:00:10:10
-add address=198.51.100.20 interface=ether2 mac-address=02:00:00:00:20:20
-"#;
-
-const DEFCONF_RULES: &str = r#"
-/ip firewall filter
-add action=accept chain=input comment="defconf: accept established,related,untracked" connection-state=established,related,untracked
-add action=drop chain=input comment="defconf: drop invalid" connection-state=invalid
-add action=accept chain=input comment="defconf: accept ICMP" protocol=icmp
-add action=accept chain=input comment="defconf: accept to local loopback (for CAPsMAN)" dst-address=127.0.0.1
-add action=drop chain=input comment="defconf: drop all not coming from LAN" in-interface-list=!LAN
-add action=accept chain=forward comment="defconf: accept in ipsec policy" ipsec-policy=in,ipsec
-add action=accept chain=forward comment="defconf: accept out ipsec policy" ipsec-policy=out,ipsec
-add action=fasttrack-connection chain=forward comment="defconf: fasttrack" connection-state=established,related
-add action=accept chain=forward comment="defconf: accept established,related, untracked" connection-state=established,related,untracked
-add action=drop chain=forward comment="defconf: drop invalid" connection-state=invalid
-add action=drop chain=forward comment="defconf: drop all from WAN not DSTNATed" connection-nat-state=!dstnat connection-state=new in-interface-list=WAN
-/ip firewall nat
-add action=masquerade chain=srcnat comment="defconf: masquerade" ipsec-policy=out,none out-interface-list=WAN
-add action=dst-nat chain=dstnat in-interface=ether1 protocol=tcp dst-port=8080 to-addresses=198.51.100.20 to-ports=80
-"#;
+/// The setup and the RouterOS defconf rules with a port forward (see the file's header).
+const SOHO: &str = include_str!("../../fixtures/soho.rsc");
 
 fn ip(s: &str) -> Ipv4Addr {
     s.parse().unwrap()
 }
 
 fn router_with(extra: &str) -> Router {
-    let text = format!("{SETUP}{DEFCONF_RULES}{extra}");
+    let text = format!("{SOHO}{extra}");
     let cfg = RouterConfig::from_rsc(&text).unwrap_or_else(|e| panic!("{e:?}"));
     let ports = vec![
         Port {
@@ -337,7 +304,7 @@ fn ttl_one_gets_time_exceeded_from_the_ingress_address() {
 
 #[test]
 fn df_packets_over_the_egress_mtu_get_fragmentation_needed() {
-    let text = format!("{SETUP}{DEFCONF_RULES}");
+    let text = SOHO.to_string();
     let cfg = RouterConfig::from_rsc(&text).unwrap();
     let ports = vec![
         Port {
@@ -587,7 +554,7 @@ fn a_new_configuration_applies_between_packets_and_keeps_connections() {
         tcp(tcp_flags::SYN, 40000, 80, 100, 0),
     ));
     run(&mut r, 1, LAN, syn);
-    let text = format!("{SETUP}{DEFCONF_RULES}/ip firewall filter\nadd action=drop chain=forward dst-port=80 protocol=tcp\n");
+    let text = format!("{SOHO}/ip firewall filter\nadd action=drop chain=forward dst-port=80 protocol=tcp\n");
     let cfg = RouterConfig::from_rsc(&text).unwrap();
     r.reconfigure(&cfg);
     assert_eq!(r.conntrack().len(), 1);

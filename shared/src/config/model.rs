@@ -26,6 +26,33 @@ pub struct RouterConfig {
     pub ip_settings: IpSettings,
 }
 
+impl RouterConfig {
+    /// The ports the configuration names (addresses, list members, static neighbours, routes
+    /// through an interface), in the order it names them, without interface lists. These are
+    /// the ports the router opens.
+    pub fn interface_names(&self) -> Vec<String> {
+        let named = self
+            .addresses
+            .iter()
+            .map(|a| a.interface.as_str())
+            .chain(self.list_members.iter().map(|m| m.interface.as_str()))
+            .chain(self.arp.iter().map(|a| a.interface.as_str()))
+            .chain(self.routes.iter().filter_map(|r| match &r.gateway {
+                Gateway::AddressOn(_, i) | Gateway::Interface(i) => Some(i.as_str()),
+                Gateway::Address(_) => None,
+            }));
+        let mut names: Vec<String> = Vec::new();
+        for n in named {
+            // A list member may name another list rather than a port.
+            let is_list = self.interface_lists.iter().any(|l| l.name == n);
+            if !is_list && !names.iter().any(|x| x == n) {
+                names.push(n.to_string());
+            }
+        }
+        names
+    }
+}
+
 /// `/interface list`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterfaceList {
@@ -314,6 +341,26 @@ pub enum Action {
 }
 
 impl Action {
+    /// The action's name as RouterOS writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::Drop => "drop",
+            Action::Reject(_) => "reject",
+            Action::Log => "log",
+            Action::Passthrough => "passthrough",
+            Action::Jump(_) => "jump",
+            Action::Return => "return",
+            Action::AddSrcToAddressList(_) => "add-src-to-address-list",
+            Action::AddDstToAddressList(_) => "add-dst-to-address-list",
+            Action::FasttrackConnection => "fasttrack-connection",
+            Action::Masquerade { .. } => "masquerade",
+            Action::SrcNat { .. } => "src-nat",
+            Action::DstNat { .. } => "dst-nat",
+            Action::Redirect { .. } => "redirect",
+        }
+    }
+
     /// Whether the rule ends evaluation of the packet (in its table) when it matches.
     pub fn is_terminal(&self) -> bool {
         !matches!(

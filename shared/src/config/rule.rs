@@ -282,26 +282,6 @@ fn addr_range_text(r: AddrRange) -> String {
 
 const NONE_DYNAMIC: &str = "none-dynamic";
 
-/// The action's name as RouterOS writes it.
-pub(crate) fn action_name(a: &Action) -> &'static str {
-    match a {
-        Action::Accept => "accept",
-        Action::Drop => "drop",
-        Action::Reject(_) => "reject",
-        Action::Log => "log",
-        Action::Passthrough => "passthrough",
-        Action::Jump(_) => "jump",
-        Action::Return => "return",
-        Action::AddSrcToAddressList(_) => "add-src-to-address-list",
-        Action::AddDstToAddressList(_) => "add-dst-to-address-list",
-        Action::FasttrackConnection => "fasttrack-connection",
-        Action::Masquerade { .. } => "masquerade",
-        Action::SrcNat { .. } => "src-nat",
-        Action::DstNat { .. } => "dst-nat",
-        Action::Redirect { .. } => "redirect",
-    }
-}
-
 /// The arguments an action carries (its [`ACTION_ARGS`]).
 fn action_args(a: &Action, out: &mut Vec<Arg>) {
     let to_ports = |out: &mut Vec<Arg>, p: &Option<PortRange>| {
@@ -457,7 +437,7 @@ fn address_list_timeout(p: &Props, errors: &mut Vec<RscError>) -> Option<Duratio
 pub(crate) fn rule_to_args(rule: &Rule) -> Vec<Arg> {
     let mut out = vec![
         Arg::new("chain", &rule.chain),
-        Arg::new("action", action_name(&rule.action)),
+        Arg::new("action", rule.action.name()),
     ];
     action_args(&rule.action, &mut out);
     for f in FIELDS {
@@ -505,7 +485,7 @@ pub(crate) fn rule_from_args(table: Table, id: u32, p: &Props) -> Result<Rule, V
     }
     let action = action_from(p, &mut errors);
     if let Some(action) = &action {
-        let name = action_name(action);
+        let name = action.name();
         let home = CHAIN_OF_ACTION.iter().find(|(a, _)| *a == name);
         if let Some((_, home)) = home {
             if chain != *home && table.builtin_chains().contains(&chain) {
@@ -607,7 +587,7 @@ mod tests {
             if UNSUPPORTED_ACTIONS.contains(action) {
                 assert!(got.is_none(), "{action}");
             } else if errors.is_empty() {
-                assert_eq!(got.as_ref().map(action_name), Some(*action));
+                assert_eq!(got.as_ref().map(Action::name), Some(*action));
             } else {
                 // Actions that need an argument say which.
                 assert!(
