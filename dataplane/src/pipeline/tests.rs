@@ -554,7 +554,9 @@ fn a_new_configuration_applies_between_packets_and_keeps_connections() {
         tcp(tcp_flags::SYN, 40000, 80, 100, 0),
     ));
     run(&mut r, 1, LAN, syn);
-    let text = format!("{SOHO}/ip firewall filter\nadd action=drop chain=forward dst-port=80 protocol=tcp\n");
+    let text = format!(
+        "{SOHO}/ip firewall filter\nadd action=drop chain=forward dst-port=80 protocol=tcp\n"
+    );
     let cfg = RouterConfig::from_rsc(&text).unwrap();
     r.reconfigure(&cfg);
     assert_eq!(r.conntrack().len(), 1);
