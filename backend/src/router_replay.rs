@@ -6,7 +6,8 @@ use crate::replay::{print_table, Args, ReplayError};
 use dataplane::drivers::pcap::{self, Capture};
 use dataplane::drivers::router_replay::{self, Sent};
 use dataplane::pipeline::{Disposition, Options, Port, Router};
-use pcap_file::pcap::{PcapPacket, PcapWriter};
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::TsResolution;
 use shared::config::RouterConfig;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -88,7 +89,13 @@ fn write_pcap(path: &Path, frames: &[Sent]) -> Result<(), ReplayError> {
         message,
     };
     let file = std::fs::File::create(path).map_err(|e| err(e.to_string()))?;
-    let mut w = PcapWriter::new(io::BufWriter::new(file)).map_err(|e| err(e.to_string()))?;
+    // Nanosecond timestamps, so a frame keeps the exact time of the frame that caused it.
+    let header = PcapHeader {
+        ts_resolution: TsResolution::NanoSecond,
+        ..PcapHeader::default()
+    };
+    let mut w = PcapWriter::with_header(io::BufWriter::new(file), header)
+        .map_err(|e| err(e.to_string()))?;
     for s in frames {
         let ts = Duration::from_nanos(s.timestamp_ns);
         w.write_packet(&PcapPacket::new(ts, s.frame.len() as u32, &s.frame))
