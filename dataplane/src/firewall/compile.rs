@@ -30,10 +30,46 @@ const FILTER_BASE: &[&str] = &["input", "forward", "output"];
 const NAT_BASE: &[&str] = &["dstnat", "srcnat"];
 
 /// A rule's packet and byte counters (`print stats`).
+///
+/// Only the dataplane thread counts, so counting is a plain load and store (no locked
+/// read-modify-write on the packet path); the management side reads them, and resets by moving
+/// a baseline it alone writes, so a reset never races with counting.
 #[derive(Debug, Default)]
 pub struct Counters {
-    pub packets: AtomicU64,
-    pub bytes: AtomicU64,
+    packets: AtomicU64,
+    bytes: AtomicU64,
+    base_packets: AtomicU64,
+    base_bytes: AtomicU64,
+}
+
+impl Counters {
+    /// Counts one packet of `bytes` (the dataplane thread only).
+    #[inline]
+    pub fn count(&self, bytes: u64) {
+        self.packets
+            .store(self.packets.load(Relaxed).wrapping_add(1), Relaxed);
+        self.bytes
+            .store(self.bytes.load(Relaxed).wrapping_add(bytes), Relaxed);
+    }
+
+    /// Packets and bytes since the last reset.
+    pub fn read(&self) -> (u64, u64) {
+        (
+            self.packets
+                .load(Relaxed)
+                .wrapping_sub(self.base_packets.load(Relaxed)),
+            self.bytes
+                .load(Relaxed)
+                .wrapping_sub(self.base_bytes.load(Relaxed)),
+        )
+    }
+
+    /// Starts counting from zero again (`reset-counters`).
+    pub fn reset(&self) {
+        self.base_packets
+            .store(self.packets.load(Relaxed), Relaxed);
+        self.base_bytes.store(self.bytes.load(Relaxed), Relaxed);
+    }
 }
 
 /// What a matching rule does, with every name resolved.

@@ -13,7 +13,6 @@ use super::matcher::Facts;
 use super::{FirewallState, NatHook, NatTarget, PacketView, Ruleset, MAX_JUMP_DEPTH};
 use crate::time::Instant;
 use shared::config::RejectWith;
-use std::sync::atomic::Ordering::Relaxed;
 
 /// How a walk ended before falling off its base chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,10 +76,7 @@ pub fn walk(
         let Some(rule) = table.rules.get(e.rule as usize) else {
             continue;
         };
-        rule.counters.packets.fetch_add(1, Relaxed);
-        rule.counters
-            .bytes
-            .fetch_add(u64::from(pkt.ip.total_len), Relaxed);
+        rule.counters.count(u64::from(pkt.ip.total_len));
         if rule.log {
             st.logger().log(now, || {
                 format_line(&rule.log_prefix, label, pkt, rs.if_names())

@@ -35,7 +35,6 @@ use crate::time::Instant;
 use crate::wire::Ipv4Meta;
 use compile::Table;
 use shared::config::{AddrRange, PortRange, RejectWith};
-use std::sync::atomic::Ordering::Relaxed;
 
 pub use address_list::AddressListView;
 pub use log::LogLine;
@@ -223,12 +222,15 @@ impl Ruleset {
         ]
         .into_iter()
         .flat_map(|(kind, t)| {
-            t.rules.iter().map(move |r| RuleStats {
-                table: kind,
-                id: r.id,
-                packets: r.counters.packets.load(Relaxed),
-                bytes: r.counters.bytes.load(Relaxed),
-                invalid: r.invalid.clone(),
+            t.rules.iter().map(move |r| {
+                let (packets, bytes) = r.counters.read();
+                RuleStats {
+                    table: kind,
+                    id: r.id,
+                    packets,
+                    bytes,
+                    invalid: r.invalid.clone(),
+                }
             })
         })
         .collect()
@@ -241,8 +243,7 @@ impl Ruleset {
             TableKind::Nat => &self.nat,
         };
         for r in t.rules.iter().filter(|r| id.is_none_or(|id| r.id == id)) {
-            r.counters.packets.store(0, Relaxed);
-            r.counters.bytes.store(0, Relaxed);
+            r.counters.reset();
         }
     }
 }

@@ -481,11 +481,15 @@ impl Router {
             nat::rewrite(ip, conn, found.dir, hook)
         };
         if changed?.changed() {
-            let opts = ParseOptions {
-                verify_checksums: false,
-            };
-            if let Ok(m) = parse_ipv4(ip, opts) {
-                flow.meta = m;
+            if is_error {
+                let opts = ParseOptions {
+                    verify_checksums: false,
+                };
+                if let Ok(m) = parse_ipv4(ip, opts) {
+                    flow.meta = m;
+                }
+            } else {
+                reread_addresses(&mut flow.meta, ip);
             }
         }
         Ok(())
@@ -797,6 +801,22 @@ impl Router {
                 }
             }
         }
+    }
+}
+
+/// After a NAT rewrite: the packet's addresses and ports (or echo id) as they are now, read
+/// from the bytes without parsing the packet again (the per-packet NAT path).
+fn reread_addresses(meta: &mut Ipv4Meta, ip: &[u8]) {
+    let at = |i: usize| Ipv4Addr::new(ip[i], ip[i + 1], ip[i + 2], ip[i + 3]);
+    meta.src = at(12);
+    meta.dst = at(16);
+    let l4 = &ip[usize::from(meta.header_len)..];
+    let port = |i: usize| u16::from_be_bytes([l4[i], l4[i + 1]]);
+    match &mut meta.l4 {
+        L4::Tcp(t) => (t.sport, t.dport) = (port(0), port(2)),
+        L4::Udp { sport, dport } => (*sport, *dport) = (port(0), port(2)),
+        L4::Icmp(IcmpMeta::Query { id, .. }) => *id = port(4),
+        _ => {}
     }
 }
 

@@ -57,6 +57,9 @@ enum Target {
 #[derive(Debug, Clone, Default)]
 pub struct Fib {
     local: Vec<LocalAddr>,
+    /// The router's addresses and the directed broadcasts of its networks, for the per-packet
+    /// "is it for me" test.
+    mine: Vec<Ipv4Addr>,
     /// Sorted by prefix length (longest first), then distance.
     entries: Vec<Entry>,
 }
@@ -106,7 +109,16 @@ impl Fib {
             });
         }
         entries.sort_by(|a, b| b.len.cmp(&a.len).then(a.distance.cmp(&b.distance)));
-        Fib { local, entries }
+        let mut mine: Vec<Ipv4Addr> = local
+            .iter()
+            .flat_map(|l| std::iter::once(l.addr).chain(l.broadcast()))
+            .collect();
+        mine.push(Ipv4Addr::BROADCAST);
+        Fib {
+            local,
+            mine,
+            entries,
+        }
     }
 
     pub fn local_addrs(&self) -> &[LocalAddr] {
@@ -116,11 +128,7 @@ impl Fib {
     /// Whether `a` is addressed to the router itself: one of its addresses, a directed broadcast
     /// of a connected network, or the limited broadcast.
     pub fn is_local(&self, a: Ipv4Addr) -> bool {
-        a == Ipv4Addr::BROADCAST
-            || self
-                .local
-                .iter()
-                .any(|l| l.addr == a || l.broadcast() == Some(a))
+        self.mine.contains(&a)
     }
 
     /// Whether `a` is one of the router's own unicast addresses.

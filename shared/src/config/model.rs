@@ -90,6 +90,7 @@ impl IpAddress {
 }
 
 /// The netmask of a prefix length (`24` → `0xffffff00`).
+#[inline]
 pub fn prefix_mask(len: u8) -> u32 {
     if len == 0 {
         0
