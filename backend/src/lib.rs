@@ -1,0 +1,13 @@
+//! The statewall library: what the `statewall` binary and the end-to-end tests share.
+//!
+//! # Layout
+//! - [`run`]: `statewall run`, the router on the host's interfaces.
+//! - [`engine`]: the router's threads: receive per port, one worker owning the pipeline.
+//! - [`host`]: stop signals and logging, shared by the long-running commands.
+//! - [`lab`]: `statewall lab`, the router in a network of namespaces with hosts, servers and
+//!   traffic; its [`lab::Lab`] is what the end-to-end tests start.
+
+pub mod engine;
+pub mod host;
+pub mod lab;
+pub mod run;
