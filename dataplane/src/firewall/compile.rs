@@ -66,8 +66,7 @@ impl Counters {
 
     /// Starts counting from zero again (`reset-counters`).
     pub fn reset(&self) {
-        self.base_packets
-            .store(self.packets.load(Relaxed), Relaxed);
+        self.base_packets.store(self.packets.load(Relaxed), Relaxed);
         self.base_bytes.store(self.bytes.load(Relaxed), Relaxed);
     }
 }
