@@ -13,6 +13,7 @@ use std::net::Ipv4Addr;
 pub const TIME_EXCEEDED: u8 = 11;
 pub const DEST_UNREACHABLE: u8 = 3;
 pub const FRAG_NEEDED: u8 = 4;
+pub const HOST_UNREACHABLE: u8 = 1;
 pub const ECHO_REQUEST: u8 = 8;
 pub const ECHO_REPLY: u8 = 0;
 

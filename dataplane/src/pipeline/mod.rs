@@ -230,9 +230,54 @@ impl Router {
     /// Housekeeping: expires connections, asks unanswered neighbours again.
     pub fn tick(&mut self, now: Instant, out: &mut Vec<Egress>) {
         self.ct.expire(now);
-        for (iface, ip) in self.neigh.tick(now) {
+        let t = self.neigh.tick(now);
+        for (iface, ip) in t.ask {
             self.send_arp_request(iface, ip, out);
         }
+        for (iface, frame) in t.unresolved {
+            self.host_unreachable(now, iface, &frame, out);
+        }
+    }
+
+    /// Tells the sender of a frame whose next hop never answered ARP: ICMP host unreachable
+    /// from the router's address on that port. The error enters as if it came back in on the
+    /// port, so connection tracking relates it to the frame's connection and NAT translates it
+    /// back to the original sender, as Linux does with the connection it attaches.
+    fn host_unreachable(
+        &mut self,
+        now: Instant,
+        iface: IfIndex,
+        frame: &[u8],
+        out: &mut Vec<Egress>,
+    ) {
+        let opts = ParseOptions {
+            verify_checksums: false,
+        };
+        let Some(dst) = frame
+            .get(ETHERNET_HEADER_LEN..)
+            .and_then(|ip| parse_ipv4(ip, opts).ok())
+            .map(|m| m.dst)
+        else {
+            return;
+        };
+        let Some(src) = self.fib.source_for(iface, dst) else {
+            return;
+        };
+        let Some(err) = icmp::error(
+            src,
+            frame,
+            icmp::DEST_UNREACHABLE,
+            icmp::HOST_UNREACHABLE,
+            0,
+        ) else {
+            return;
+        };
+        let Ok(meta) = parse_ipv4(&err[ETHERNET_HEADER_LEN..], opts) else {
+            return;
+        };
+        self.counters.icmp_errors_sent += 1;
+        let mac = self.ports[usize::from(iface)].mac;
+        self.prerouting(now, iface, mac, err, meta, out);
     }
 
     /// Takes one frame received on `ingress` through the packet flow; frames to send are pushed

@@ -117,6 +117,15 @@ pub struct NeighbourView {
     pub dynamic: bool,
 }
 
+/// What a [`Neighbours::tick`] found to do.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tick {
+    /// Neighbours to ask again.
+    pub ask: Vec<(IfIndex, Ipv4Addr)>,
+    /// Frames whose neighbour never answered, with the port they were for.
+    pub unresolved: Vec<(IfIndex, Vec<u8>)>,
+}
+
 /// What to do with a frame bound for a neighbour.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Resolution {
@@ -243,10 +252,10 @@ impl Neighbours {
     }
 
     /// Gives up on neighbours that did not answer `MAX_PROBES` requests, and forgets learned
-    /// entries long stale. Returns the (iface, ip) pairs to ask again.
-    pub fn tick(&mut self, now: Instant) -> Vec<(IfIndex, Ipv4Addr)> {
-        let mut ask = Vec::new();
-        let mut dropped = 0;
+    /// entries long stale. Says which neighbours to ask again, and hands back the frames that
+    /// waited in vain (the router answers their senders with host-unreachable).
+    pub fn tick(&mut self, now: Instant) -> Tick {
+        let mut t = Tick::default();
         let reach = self.reachable_ns;
         self.map.retain(|&(i, a), s| match s {
             State::Static(_) => true,
@@ -260,17 +269,18 @@ impl Neighbours {
                     return true;
                 }
                 if *probes >= MAX_PROBES {
-                    dropped += queue.len() as u64;
+                    t.unresolved
+                        .extend(std::mem::take(queue).into_iter().map(|f| (i, f)));
                     return false;
                 }
                 *asked = now;
                 *probes += 1;
-                ask.push((i, a));
+                t.ask.push((i, a));
                 true
             }
         });
-        self.unresolved_drops += dropped;
-        ask
+        self.unresolved_drops += t.unresolved.len() as u64;
+        t
     }
 
     pub fn view(&self, now: Instant) -> Vec<NeighbourView> {
@@ -340,9 +350,11 @@ mod tests {
 
         let b = ip("198.51.100.11");
         n.resolve(t0, 1, b, b"lost");
-        assert_eq!(n.tick(after(t0, RETRY_NS)), vec![(1, b)]);
-        assert_eq!(n.tick(after(t0, 2 * RETRY_NS)), vec![(1, b)]);
-        assert!(n.tick(after(t0, 3 * RETRY_NS)).is_empty());
+        assert_eq!(n.tick(after(t0, RETRY_NS)).ask, vec![(1, b)]);
+        assert_eq!(n.tick(after(t0, 2 * RETRY_NS)).ask, vec![(1, b)]);
+        let last = n.tick(after(t0, 3 * RETRY_NS));
+        assert!(last.ask.is_empty());
+        assert_eq!(last.unresolved, vec![(1, b"lost".to_vec())]);
         assert_eq!(n.unresolved_drops, 1);
         assert!(!n.knows(1, b));
     }

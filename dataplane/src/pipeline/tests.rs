@@ -616,3 +616,53 @@ fn malformed_frames_are_dropped_with_a_reason_never_a_panic() {
         let _ = run(&mut r, 5, LAN, f[..cut.min(f.len())].to_vec());
     }
 }
+
+#[test]
+fn an_unanswered_next_hop_ends_in_host_unreachable_to_the_sender_through_nat() {
+    // 192.0.2.128/25 goes via 203.0.113.77, which never answers ARP.
+    let mut r = router_with("/ip route\nadd dst-address=192.0.2.128/25 gateway=203.0.113.77\n");
+    let ping = from_lan(icmp_echo_frame(
+        ip("198.51.100.10"),
+        ip("192.0.2.200"),
+        8,
+        31,
+        1,
+    ));
+    let (d, out) = run(&mut r, 0, LAN, ping);
+    assert_eq!(d, Disposition::Queued);
+    let asked = Arp::parse(&out[0].frame[14..]).unwrap();
+    assert_eq!(
+        (asked.sender_ip, asked.target_ip),
+        (ip("203.0.113.2"), ip("203.0.113.77"))
+    );
+    let mut sent = Vec::new();
+    for s in 1..=3 {
+        let mut out = Vec::new();
+        r.tick(Instant::from_secs(s), &mut out);
+        sent.extend(out);
+    }
+    // Two more requests, then the error to the client.
+    let arps = sent.iter().filter(|e| e.frame[12..14] == [8, 6]).count();
+    assert_eq!(arps, 2);
+    let err = sent
+        .iter()
+        .find(|e| e.frame[12..14] == [8, 0])
+        .expect("an ICMP error");
+    assert_eq!(err.dest, Dest::Port(LAN));
+    verify_packet(&err.frame[14..]).unwrap();
+    let m = meta(&err.frame);
+    assert_eq!((m.src, m.dst), (ip("203.0.113.2"), ip("198.51.100.10")));
+    match m.l4 {
+        L4::Icmp(IcmpMeta::Error {
+            icmp_type: 3,
+            code: 1,
+            quoted: Some(q),
+        }) => {
+            assert_eq!(
+                (q.src, q.dst, q.sport),
+                (ip("198.51.100.10"), ip("192.0.2.200"), 31)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
