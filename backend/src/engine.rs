@@ -8,8 +8,9 @@
 
 use dataplane::conntrack::format;
 use dataplane::drivers::live::{FrameRx, FrameTx, PortError};
+use dataplane::firewall::{RuleStats, TableKind};
 use dataplane::iface::IfIndex;
-use dataplane::pipeline::{Counters, Dest, Egress, Router};
+use dataplane::pipeline::{Counters, Dest, Egress, Port, Router};
 use dataplane::time::Instant;
 use shared::config::RouterConfig;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -41,8 +42,15 @@ pub enum Msg {
 /// Requests from the management side, answered between two packets.
 pub enum Control {
     Snapshot(mpsc::Sender<Snapshot>),
+    /// A snapshot without the connection list (counters, rules, ports): cheap whatever the
+    /// table holds.
+    Stats(mpsc::Sender<Snapshot>),
     /// A checked configuration to apply; the answer says it is in force.
     Reconfigure(Box<RouterConfig>, mpsc::Sender<()>),
+    /// Removes connections by id; the answer is the ids that were there.
+    RemoveConnections(Vec<u32>, mpsc::Sender<Vec<u32>>),
+    /// Zeroes one rule's counters, or (id `None`) every rule's of the table.
+    ResetCounters(TableKind, Option<u32>, mpsc::Sender<()>),
 }
 
 /// The router's state as the management side shows it.
@@ -53,8 +61,52 @@ pub struct Snapshot {
     pub counters: Counters,
     pub conntrack: dataplane::conntrack::Counters,
     pub connections: Vec<shared::connection::ConnectionEntry>,
+    /// Entries in the connection table, and how many it may hold.
+    pub total_entries: usize,
+    pub max_entries: usize,
+    /// Per-rule counters and validity, filter then NAT.
+    pub rules: Vec<RuleStats>,
+    /// The ports, in index order (the index of [`Counters::rx_packets`] and the others).
+    pub ports: Vec<Port>,
     /// Frames the receive threads dropped because the worker was behind.
     pub queue_drops: u64,
+}
+
+impl Snapshot {
+    /// The router's state at `now`; the connection list only when asked for (it costs a
+    /// string per field per entry).
+    pub fn of(router: &Router, now: Instant, connections: bool, queue_drops: u64) -> Snapshot {
+        let ct = router.conntrack();
+        let connections = if connections {
+            let mut conns: Vec<_> = ct.entries(now).collect();
+            conns.sort_by_key(|c| c.id);
+            conns
+                .iter()
+                .map(|c| format::routeros_entry(c, now))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Snapshot {
+            uptime: Duration::from_nanos(now.as_nanos()),
+            counters: router.counters().clone(),
+            conntrack: *ct.counters(),
+            connections,
+            total_entries: ct.len(),
+            max_entries: ct.max_entries(),
+            rules: router.ruleset().stats(),
+            ports: router.ports().to_vec(),
+            queue_drops,
+        }
+    }
+}
+
+/// Removes the connections with these ids; the ids that were there.
+pub fn remove_connections(router: &mut Router, ids: &[u32]) -> Vec<u32> {
+    ids.iter()
+        .copied()
+        .filter(|id| router.conntrack_mut().remove_id(*id).is_some())
+        .collect()
 }
 
 /// The worker's clock: monotonic time since start, in the core's [`Instant`].
@@ -137,22 +189,36 @@ impl Engine {
 
     /// The router's state now (waits for the worker to answer between two packets).
     pub fn snapshot(&self) -> Option<Snapshot> {
-        let (tx, rx) = mpsc::channel();
-        self.sender.send(Msg::Control(Control::Snapshot(tx))).ok()?;
-        rx.recv_timeout(Duration::from_secs(5)).ok()
+        self.ask(Control::Snapshot)
+    }
+
+    /// Counters, rules and ports without the connection list.
+    pub fn stats(&self) -> Option<Snapshot> {
+        self.ask(Control::Stats)
     }
 
     /// Applies a checked configuration; returns once it is in force.
     pub fn reconfigure(&self, cfg: RouterConfig) -> bool {
+        self.ask(|tx| Control::Reconfigure(Box::new(cfg), tx))
+            .is_some()
+    }
+
+    /// Removes connections by id; the ids that were there (`None`: the worker did not answer).
+    pub fn remove_connections(&self, ids: Vec<u32>) -> Option<Vec<u32>> {
+        self.ask(|tx| Control::RemoveConnections(ids, tx))
+    }
+
+    /// Zeroes one rule's counters, or every rule's of the table.
+    pub fn reset_counters(&self, table: TableKind, id: Option<u32>) -> bool {
+        self.ask(|tx| Control::ResetCounters(table, id, tx))
+            .is_some()
+    }
+
+    /// Sends a request and waits for the worker's answer between two packets.
+    fn ask<T>(&self, request: impl FnOnce(mpsc::Sender<T>) -> Control) -> Option<T> {
         let (tx, rx) = mpsc::channel();
-        if self
-            .sender
-            .send(Msg::Control(Control::Reconfigure(Box::new(cfg), tx)))
-            .is_err()
-        {
-            return false;
-        }
-        rx.recv_timeout(Duration::from_secs(5)).is_ok()
+        self.sender.send(Msg::Control(request(tx))).ok()?;
+        rx.recv_timeout(Duration::from_secs(5)).ok()
     }
 
     /// Ends every thread and waits for them.
@@ -261,11 +327,21 @@ impl Worker {
                 self.router.output(now, frame, None, out);
             }
             Msg::Control(Control::Snapshot(reply)) => {
-                let _ = reply.send(self.snapshot(now));
+                let _ = reply.send(self.snapshot(now, true));
+            }
+            Msg::Control(Control::Stats(reply)) => {
+                let _ = reply.send(self.snapshot(now, false));
             }
             Msg::Control(Control::Reconfigure(cfg, done)) => {
                 self.router.reconfigure(&cfg);
                 tracing::info!("configuration applied");
+                let _ = done.send(());
+            }
+            Msg::Control(Control::RemoveConnections(ids, reply)) => {
+                let _ = reply.send(remove_connections(&mut self.router, &ids));
+            }
+            Msg::Control(Control::ResetCounters(table, id, done)) => {
+                self.router.ruleset().reset_counters(table, id);
                 let _ = done.send(());
             }
         }
@@ -293,19 +369,8 @@ impl Worker {
         }
     }
 
-    fn snapshot(&self, now: Instant) -> Snapshot {
-        let ct = self.router.conntrack();
-        let mut conns: Vec<_> = ct.entries(now).collect();
-        conns.sort_by_key(|c| c.id);
-        Snapshot {
-            uptime: Duration::from_nanos(now.as_nanos()),
-            counters: self.router.counters().clone(),
-            conntrack: *ct.counters(),
-            connections: conns
-                .iter()
-                .map(|c| format::routeros_entry(c, now))
-                .collect(),
-            queue_drops: self.queue_drops.load(Ordering::Relaxed),
-        }
+    fn snapshot(&self, now: Instant, connections: bool) -> Snapshot {
+        let drops = self.queue_drops.load(Ordering::Relaxed);
+        Snapshot::of(&self.router, now, connections, drops)
     }
 }

@@ -3,11 +3,17 @@
 //! # Layout
 //! - [`run`]: `statewall run`, the router on the host's interfaces.
 //! - [`engine`]: the router's threads: receive per port, one worker owning the pipeline.
+//! - [`api`]: the management plane over HTTP: the RouterOS REST API under `/rest`.
+//! - [`store`]: the state directory: the saved configuration, written atomically.
+//! - [`users`]: `/user`, the `full` and `read` groups, argon2 password hashes.
 //! - [`host`]: stop signals and logging, shared by the long-running commands.
 //! - [`lab`]: `statewall lab`, the router in a network of namespaces with hosts, servers and
 //!   traffic; its [`lab::Lab`] is what the end-to-end tests start.
 
+pub mod api;
 pub mod engine;
 pub mod host;
 pub mod lab;
 pub mod run;
+pub mod store;
+pub mod users;

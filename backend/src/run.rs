@@ -1,25 +1,57 @@
-//! `statewall run --config FILE.rsc`: the router on the host's real interfaces.
+//! `statewall run [--config FILE.rsc]`: the router on the host's real interfaces.
 //!
-//! Start-up checks each port the configuration names (GRO/LRO off, no kernel addresses, IPv6 and
-//! kernel ARP off on it), loads a kernel guard so the host stack never handles what arrives on
-//! the ports, opens them, and puts the router's addresses on a TUN device so the host's own
-//! services answer on them, behind the input chain. Everything it changed on the host is undone
-//! on SIGINT/SIGTERM.
+//! Start-up first reads what it keeps in the state directory (the saved configuration, or
+//! `--config`'s file to seed it; the users) and opens the HTTP listener, so that a mistake there
+//! stops it before the host is touched. Then it checks each port the configuration names
+//! (GRO/LRO off, no kernel addresses, IPv6 and kernel ARP off on it), loads a kernel guard so the
+//! host stack never handles what arrives on the ports, opens them, and puts the router's
+//! addresses on a TUN device so the host's own services answer on them, behind the input chain.
+//! The management API ([`crate::api`]) runs on its own threads (a tokio runtime) in the same
+//! network namespace, reachable at the router's addresses like any of those services. Everything
+//! it changed on the host is undone on SIGINT/SIGTERM.
 
+use crate::api::{self, AppState};
 use crate::engine::{Engine, HostSink, Msg};
+use crate::store::{Origin, Store, StoreError};
+use crate::users::{self, Users, UsersError};
 use dataplane::drivers::live::{self, KernelGuard, OpenOptions, PortError, Tun};
 use dataplane::pipeline::{Options, Router};
-use shared::config::RouterConfig;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Where the first start's admin password may come from, besides `--admin-password-file`.
+pub const ADMIN_PASSWORD_ENV: &str = "STATEWALL_ADMIN_PASSWORD";
+
 #[derive(clap::Args)]
 pub struct Args {
-    /// The router's configuration: a RouterOS script (`.rsc`), as `/export` writes it.
-    #[arg(long)]
-    pub config: PathBuf,
+    /// A configuration to start from: a RouterOS script (`.rsc`), as `/export` writes it.
+    ///
+    /// When --state-dir holds no saved configuration yet, FILE is checked, saved there and run.
+    /// Once one is saved, the saved one wins (it has every change made through the API) and
+    /// FILE is ignored, unless --replace-config is given.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Start from --config's FILE even though a configuration is saved: FILE replaces it (the
+    /// saved one is kept as config.rsc.bak).
+    #[arg(long, requires = "config")]
+    pub replace_config: bool,
+    /// Where statewall keeps its state: config.rsc (the configuration, written atomically, with
+    /// the previous copy as config.rsc.bak), users.json (users and password hashes), identity.
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/statewall")]
+    pub state_dir: PathBuf,
+    /// On first start (no users saved yet), the password of the user `admin`: the first line
+    /// of FILE. Else the STATEWALL_ADMIN_PASSWORD environment variable; without either the
+    /// first start is refused (there is no default password). Ignored once users are saved.
+    #[arg(long, value_name = "FILE")]
+    pub admin_password_file: Option<PathBuf>,
+    /// Where the HTTP API (RouterOS REST under /rest, HTTP Basic logins) listens, in the
+    /// router's network namespace: 0.0.0.0 answers on every address of the router (and of the
+    /// host's stack), behind the input chain.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "0.0.0.0:80")]
+    pub http_listen: SocketAddr,
     /// The TUN device that carries the router's addresses for its own services.
     #[arg(long, default_value = "statewall0")]
     pub tun: String,
@@ -30,13 +62,15 @@ pub struct Args {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{path}: {source}")]
-    Read {
-        path: String,
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Users(#[from] UsersError),
+    #[error("HTTP API on {addr}: {source}")]
+    Http {
+        addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("{path}: the configuration has {} error(s):\n{}", .errors.len(), .errors.join("\n"))]
-    Config { path: String, errors: Vec<String> },
     #[error("the configuration names no interfaces: add /ip address entries for the ports")]
     NoPorts,
     #[error("{0}")]
@@ -47,18 +81,6 @@ pub enum RunError {
     Signals(std::io::Error),
 }
 
-/// Reads and checks a configuration file; every error with its line.
-pub fn load_config(path: &std::path::Path) -> Result<RouterConfig, RunError> {
-    let text = std::fs::read_to_string(path).map_err(|source| RunError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
-    RouterConfig::from_rsc(&text).map_err(|errors| RunError::Config {
-        path: path.display().to_string(),
-        errors: errors.iter().map(|e| e.to_string()).collect(),
-    })
-}
-
 /// A seed for the NAT port search that differs from run to run.
 fn random_seed() -> u64 {
     let t = std::time::SystemTime::now()
@@ -67,12 +89,110 @@ fn random_seed() -> u64 {
     t ^ (u64::from(std::process::id()) << 32)
 }
 
+/// The HTTP API's threads and listener, opened before anything on the host changes.
+struct Http {
+    runtime: tokio::runtime::Runtime,
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+}
+
+impl Http {
+    fn bind(addr: SocketAddr) -> Result<Http, RunError> {
+        let http_error = |source| RunError::Http { addr, source };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sw-http")
+            .enable_all()
+            .build()
+            .map_err(http_error)?;
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(addr))
+            .map_err(http_error)?;
+        let addr = listener.local_addr().map_err(http_error)?;
+        Ok(Http {
+            runtime,
+            listener,
+            addr,
+        })
+    }
+
+    /// Serves until the returned sender is used (or dropped).
+    fn serve(self, state: AppState) -> Serving {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = self.runtime.spawn(api::serve(self.listener, state, async {
+            let _ = stopped.await;
+        }));
+        tracing::info!(listen = %self.addr, "HTTP API: RouterOS REST at http://{}/rest", self.addr);
+        Serving {
+            runtime: self.runtime,
+            task,
+            stop,
+        }
+    }
+}
+
+struct Serving {
+    runtime: tokio::runtime::Runtime,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Serving {
+    /// Stops taking requests; those in flight get a few seconds to finish.
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let task = self.task;
+        let ended = self
+            .runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(5), task).await });
+        match ended {
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "HTTP API"),
+            Err(_) => tracing::warn!("HTTP API: requests still running after 5 s; dropped"),
+            _ => {}
+        }
+        self.runtime.shutdown_timeout(Duration::from_secs(1));
+    }
+}
+
 pub fn run(args: &Args) -> Result<(), RunError> {
-    let cfg = load_config(&args.config)?;
+    let store = Store::open(&args.state_dir)?;
+    // Users first: a first start without a password saves nothing.
+    let password = users::admin_password(
+        args.admin_password_file.as_deref(),
+        std::env::var(ADMIN_PASSWORD_ENV).ok(),
+    )?;
+    let (users, created) = Users::open(&store, password.as_deref(), users::default_params())?;
+    if created {
+        tracing::info!(
+            user = users::ADMIN,
+            "first start: user created (group full)"
+        );
+    }
+    let (cfg, origin) = store.start(args.config.as_deref(), args.replace_config)?;
+    let saved = store.path(crate::store::CONFIG_FILE);
+    match &origin {
+        Origin::Saved => tracing::info!(config = %saved.display(), "saved configuration"),
+        Origin::SavedOverFile(f) => tracing::warn!(
+            config = %saved.display(),
+            ignored = %f.display(),
+            "a configuration is saved: --config ignored (--replace-config replaces the saved one)"
+        ),
+        Origin::Seeded(f) => tracing::info!(
+            from = %f.display(),
+            config = %saved.display(),
+            "first start: configuration saved"
+        ),
+        Origin::Replaced(f) => tracing::info!(
+            from = %f.display(),
+            config = %saved.display(),
+            "saved configuration replaced (the previous one is config.rsc.bak)"
+        ),
+    }
     let names = cfg.interface_names();
     if names.is_empty() {
         return Err(RunError::NoPorts);
     }
+    let http = Http::bind(args.http_listen)?;
 
     crate::host::catch_stop_signals().map_err(RunError::Signals)?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -124,7 +244,7 @@ pub fn run(args: &Args) -> Result<(), RunError> {
     let router = Router::new(ports, &cfg, opts);
     let sink_tun = tun.clone();
     let host: HostSink = Box::new(move |frame: &[u8]| sink_tun.deliver(frame));
-    let engine = Engine::start(router, rxs, txs, Some(host)).map_err(RunError::Threads)?;
+    let engine = Arc::new(Engine::start(router, rxs, txs, Some(host)).map_err(RunError::Threads)?);
 
     let reader = {
         let (tun, sender, stop) = (tun.clone(), engine.sender(), stop.clone());
@@ -148,6 +268,8 @@ pub fn run(args: &Args) -> Result<(), RunError> {
             })
             .map_err(RunError::Threads)?
     };
+    let state = AppState::new(engine.clone(), store, cfg, users)?;
+    let serving = http.serve(state);
     tracing::info!(ports = %names.join(","), "statewall is routing; SIGINT or SIGTERM stops it");
 
     while crate::host::stop_signal() == 0 {
@@ -158,7 +280,15 @@ pub fn run(args: &Args) -> Result<(), RunError> {
         crate::host::signal_name(crate::host::stop_signal())
     );
     stop.store(true, Ordering::Relaxed);
-    engine.stop();
+    // The API first: once its threads are gone, nothing else holds the engine.
+    serving.stop();
+    match Arc::try_unwrap(engine) {
+        Ok(engine) => engine.stop(),
+        Err(engine) => {
+            tracing::warn!("the engine is still shared; stopping it as it is dropped");
+            drop(engine);
+        }
+    }
     let _ = reader.join();
     drop(tun);
     drop(guard);
@@ -167,7 +297,8 @@ pub fn run(args: &Args) -> Result<(), RunError> {
     Ok(())
 }
 
-fn mac_text(m: [u8; 6]) -> String {
+/// A MAC address as RouterOS prints it: upper-case hex, colons.
+pub(crate) fn mac_text(m: [u8; 6]) -> String {
     m.iter()
         .map(|b| format!("{b:02X}"))
         .collect::<Vec<_>>()

@@ -99,7 +99,8 @@ fn run_lab(args: &Args) -> Result<ExitCode, LabError> {
     if let Some(addr) = lab.http_addr() {
         println!(
             "statewall lab: dashboard at http://{addr} (forwarded to {ROUTER_LAN}:{DASHBOARD_PORT} \
-             on the lab LAN)"
+             on the lab LAN); REST at http://{addr}/rest, user admin, password {}",
+            super::LAB_ADMIN_PASSWORD
         );
     }
     match args.duration {

@@ -78,6 +78,8 @@ pub const INTERNET_DNS: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 53);
 pub const PORT_FORWARD_PORT: u16 = 8080;
 /// Where the dashboard listens: `ROUTER_LAN:80`.
 pub const DASHBOARD_PORT: u16 = 80;
+/// The password of the router's `admin` user in a lab (a lab is a test bench on one machine).
+pub const LAB_ADMIN_PASSWORD: &str = "statewall-lab";
 /// The host port the dashboard is forwarded to by default.
 pub const DEFAULT_HTTP_PORT: u16 = 8080;
 /// The name the internet's web server gives in `Server:` and its page.
@@ -387,15 +389,21 @@ impl Lab {
         self.spawn_thread("dns-internet", move || servers::serve_dns(dns, stop))
     }
 
-    /// `ip netns exec <rtr> <exe> run --config <file>`, in its own process group (a Ctrl-C on
-    /// the terminal reaches only the lab, which stops the router in order), with SIGTERM if
-    /// the lab dies.
+    /// `ip netns exec <rtr> <exe> run --config <file> --replace-config --state-dir <dir>`, in
+    /// its own process group (a Ctrl-C on the terminal reaches only the lab, which stops the
+    /// router in order), with SIGTERM if the lab dies. The lab's own state directory and
+    /// `--replace-config` make every lab start from its configuration; `admin`'s password is
+    /// [`LAB_ADMIN_PASSWORD`].
     fn spawn_router(&mut self, exe: &Path, log: Option<&Path>) -> Result<(), LabError> {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &self.ns(Node::Rtr)])
             .arg(exe)
             .args(["run", "--config"])
             .arg(&self.config_path)
+            .arg("--replace-config")
+            .arg("--state-dir")
+            .arg(self.workdir.join("state"))
+            .env(crate::run::ADMIN_PASSWORD_ENV, LAB_ADMIN_PASSWORD)
             .stdin(Stdio::null())
             .process_group(0);
         if let Some(log) = log {

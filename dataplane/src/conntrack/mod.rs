@@ -105,6 +105,11 @@ pub struct Counters {
 /// The pending slot number: the unconfirmed entry of the packet in flight.
 pub const PENDING: u32 = u32::MAX - 1;
 
+/// The slot number of the entry the packet in flight just ended (a RST on an unassured
+/// connection): it is out of the table, but the packet still belongs to it, so NAT still
+/// translates it (netfilter keeps the dying conntrack attached to the skb).
+pub const KILLED: u32 = u32::MAX - 2;
+
 /// Timeouts in nanoseconds, derived from the settings once per change.
 #[derive(Debug, Clone, Copy)]
 struct Timeouts {
@@ -151,6 +156,8 @@ fn icmp_valid_new(t: u8) -> bool {
 pub struct Conntrack<A: Address = Ipv4Addr> {
     table: Table<A>,
     pending: Option<Conn<A>>,
+    /// The entry the last packet ended, for that packet only (see [`KILLED`]).
+    killed: Option<Conn<A>>,
     settings: TrackingSettings,
     timeouts: Timeouts,
     active: bool,
@@ -166,6 +173,7 @@ impl<A: Address> Conntrack<A> {
         Conntrack {
             table: Table::new(),
             pending: None,
+            killed: None,
             settings,
             timeouts: Timeouts::from(&settings),
             active: true,
@@ -225,6 +233,8 @@ impl<A: Address> Conntrack<A> {
     pub fn conn(&self, f: Found) -> Option<&Conn<A>> {
         if f.slot == PENDING {
             self.pending.as_ref()
+        } else if f.slot == KILLED {
+            self.killed.as_ref()
         } else {
             self.table.get_live(f.slot)
         }
@@ -449,6 +459,7 @@ impl Conntrack<Ipv4Addr> {
     /// [`Conntrack::confirm`] (or [`Conntrack::discard`]); any earlier pending entry is discarded.
     pub fn track(&mut self, now: Instant, ip: &Ipv4Meta) -> Tracked {
         self.pending = None;
+        self.killed = None;
         if !self.active {
             self.counters.untracked += 1;
             return Tracked::with(CtState::Untracked, None);
@@ -503,10 +514,18 @@ impl Conntrack<Ipv4Addr> {
                     return Tracked::with(state, Some(f));
                 }
                 Outcome::Kill => {
-                    self.table.remove(f.slot);
+                    let mut c = self.table.remove(f.slot);
+                    c.status |= status::DYING;
+                    self.killed = Some(c);
                     self.counters.killed += 1;
                     self.count(state);
-                    return Tracked::with(state, None);
+                    return Tracked::with(
+                        state,
+                        Some(Found {
+                            slot: KILLED,
+                            dir: f.dir,
+                        }),
+                    );
                 }
                 Outcome::Reopen => {
                     self.table.remove(f.slot);

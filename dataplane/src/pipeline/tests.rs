@@ -666,3 +666,26 @@ fn an_unanswered_next_hop_ends_in_host_unreachable_to_the_sender_through_nat() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_reset_that_ends_an_unassured_connection_is_still_translated() {
+    let mut r = router();
+    let syn = from_lan(tcp_frame(
+        ip("198.51.100.10"),
+        ip("192.0.2.80"),
+        tcp(tcp_flags::SYN, 40000, 81, 100, 0),
+    ));
+    assert_eq!(run(&mut r, 1, LAN, syn).0, Disposition::Forwarded(WAN));
+    // The server's port is closed: RST,ACK to the router's public address.
+    let rst = from_wan(tcp_frame(
+        ip("192.0.2.80"),
+        ip("203.0.113.2"),
+        tcp(tcp_flags::RST | tcp_flags::ACK, 81, 40000, 0, 101),
+    ));
+    let (d, out) = run(&mut r, 2, WAN, rst);
+    assert_eq!(d, Disposition::Forwarded(LAN));
+    let m = meta(&out[0].frame);
+    assert_eq!((m.src, m.dst), (ip("192.0.2.80"), ip("198.51.100.10")));
+    assert_eq!(tcp_of(&m).dport, 40000);
+    assert_eq!(r.conntrack().len(), 0, "the RST ended the connection");
+}

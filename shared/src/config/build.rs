@@ -113,6 +113,79 @@ struct Run {
     ids: HashMap<&'static [&'static str], Ids>,
 }
 
+/// Each list menu's last id given, by menu path: ids only go up, so a removed item's id never
+/// names another item (RouterOS never reuses one).
+pub(crate) type LastIds = HashMap<&'static [&'static str], u32>;
+
+/// Runs one command on a copy of `cfg`, as [`RouterConfig::from_script`] runs each of a script's,
+/// but keeping every id: the item-level API's one way to change a configuration, so an argument
+/// means the same there as in a script. `last` is each menu's last id given (a menu not in it
+/// starts after its highest id); on success it holds the ids this command gave.
+pub(crate) fn run_one(
+    cfg: &RouterConfig,
+    last: &mut LastIds,
+    cmd: &Command,
+) -> Result<RouterConfig, Vec<RscError>> {
+    let script = Script {
+        commands: vec![cmd.clone()],
+    };
+    rsc::validate(&script)?;
+    let mut run = Run {
+        cfg: cfg.clone(),
+        ids: HashMap::new(),
+    };
+    each_menu(&mut Seed {
+        run: &mut run,
+        last,
+    });
+    let mut errors = Vec::new();
+    each_menu(&mut Step {
+        run: &mut run,
+        cmd,
+        valid: true,
+        errors: &mut errors,
+    });
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    for (path, ids) in &run.ids {
+        last.insert(path, ids.last);
+    }
+    Ok(run.cfg)
+}
+
+/// Fills a [`Run`]'s ids from an existing configuration: the last id given and who holds each key.
+struct Seed<'a> {
+    run: &'a mut Run,
+    last: &'a LastIds,
+}
+
+impl MenuVisitor for Seed<'_> {
+    fn list<M: ListMenu>(&mut self) {
+        let items = M::items(&self.run.cfg);
+        let highest = items.iter().map(M::id).max().unwrap_or(0);
+        let last = self.last.get(M::PATH).copied().unwrap_or(0).max(highest);
+        let keys = if M::KEY.is_empty() {
+            HashMap::new()
+        } else {
+            items
+                .iter()
+                .map(|i| (key_of::<M>(&M::to_args(i)), M::id(i)))
+                .collect()
+        };
+        self.run.ids.insert(
+            M::PATH,
+            Ids {
+                last,
+                failed: HashSet::new(),
+                keys,
+            },
+        );
+    }
+
+    fn settings<S: SettingsMenu>(&mut self) {}
+}
+
 #[derive(Default)]
 struct Ids {
     /// The last id given (ids start at 1).
@@ -430,7 +503,7 @@ fn matches(props: &[Arg], conditions: &[Arg]) -> bool {
 }
 
 /// Equal, reading `true`/`false` as RouterOS does: `yes`/`no`.
-fn same_text(want: &str, have: &str) -> bool {
+pub(crate) fn same_text(want: &str, have: &str) -> bool {
     fn canonical(s: &str) -> &str {
         match s {
             "true" => "yes",

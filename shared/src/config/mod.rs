@@ -12,10 +12,13 @@
 //!   run as RouterOS's `/import` runs it, with RouterOS's checks of what the commands mean.
 //! - `export`: configuration → script ([`RouterConfig::to_script`], [`RouterConfig::to_rsc`]),
 //!   as RouterOS's compact `/export` writes it. Import ∘ export is the identity.
+//! - [`edit`]: the configuration item by item ([`edit::Editor`]): menus listed as RouterOS
+//!   prints them, and one change at a time, run as the `.rsc` command it means, ids kept.
 //! - `defconf`: RouterOS's default configuration ([`DEFCONF_RSC`], [`defconf()`]).
 
 mod build;
 mod defconf;
+pub mod edit;
 mod export;
 mod menus;
 pub mod model;

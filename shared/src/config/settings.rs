@@ -14,6 +14,8 @@ pub(crate) trait SettingsMenu {
     fn set(cfg: &mut RouterConfig, name: &str, value: &str) -> Result<(), String>;
     /// `name=value` pairs a compact export writes.
     fn changed(cfg: &RouterConfig) -> Vec<(String, String)>;
+    /// Every settable property as `print` shows it, alphabetical.
+    fn pairs(cfg: &RouterConfig) -> Vec<(String, String)>;
 }
 
 pub(crate) struct Tracking;
@@ -32,6 +34,14 @@ impl SettingsMenu for Tracking {
             .map(|(k, v)| (k.to_string(), v))
             .collect()
     }
+
+    fn pairs(cfg: &RouterConfig) -> Vec<(String, String)> {
+        cfg.tracking
+            .pairs()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    }
 }
 
 pub(crate) struct IpSettingsMenu;
@@ -45,6 +55,10 @@ impl SettingsMenu for IpSettingsMenu {
 
     fn changed(cfg: &RouterConfig) -> Vec<(String, String)> {
         cfg.ip_settings.changed_pairs()
+    }
+
+    fn pairs(cfg: &RouterConfig) -> Vec<(String, String)> {
+        cfg.ip_settings.pairs()
     }
 }
 
@@ -106,6 +120,24 @@ impl IpSettings {
             }
         }
         Ok(())
+    }
+
+    /// Every property as `print` shows it, defaults included, alphabetical.
+    /// `max-neighbor-entries` appears only when it was given (its default depends on memory).
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = OTHER_DEFAULTS
+            .iter()
+            .filter_map(|(name, default)| {
+                let value = self.other.get(*name).map(String::as_str).or(*default)?;
+                Some((name.to_string(), value.to_string()))
+            })
+            .collect();
+        out.push(("arp-timeout".into(), self.arp_timeout.to_string()));
+        out.push(("icmp-rate-limit".into(), self.icmp_rate_limit.to_string()));
+        out.push(("ip-forward".into(), yes_no(self.ip_forward).into()));
+        out.push(("tcp-syncookies".into(), yes_no(self.tcp_syncookies).into()));
+        out.sort();
+        out
     }
 
     /// The properties that differ from RouterOS's defaults, by name, as a compact export writes.
@@ -175,6 +207,27 @@ mod tests {
         assert!(s.set("ip-forward", "maybe").is_err());
         assert!(s.set("tcp-syncookie", "yes").is_err());
         assert!(s.ip_forward);
+    }
+
+    #[test]
+    fn ip_settings_print_every_property() {
+        let mut s = IpSettings::default();
+        s.set("rp-filter", "strict").unwrap();
+        let pairs = s.pairs();
+        let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        let mut expected = schema::menu(IpSettingsMenu::PATH).unwrap().arg_names();
+        expected.retain(|n| *n != "max-neighbor-entries");
+        expected.sort_unstable();
+        assert_eq!(names, expected);
+        let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        assert_eq!(get("rp-filter"), Some("strict"));
+        assert_eq!(get("ip-forward"), Some("yes"));
+        assert_eq!(get("icmp-rate-mask"), Some("0x1818"));
+        s.set("max-neighbor-entries", "8192").unwrap();
+        assert!(s
+            .pairs()
+            .iter()
+            .any(|(k, v)| k == "max-neighbor-entries" && v == "8192"));
     }
 
     #[test]
