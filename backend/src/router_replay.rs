@@ -111,6 +111,7 @@ fn describe(d: Disposition, names: &[String]) -> String {
         Disposition::Local => "local".into(),
         Disposition::Arp => "arp".into(),
         Disposition::Queued => "queued (waiting for ARP)".into(),
+        Disposition::Reassembling => "held (reassembling)".into(),
         Disposition::Dropped(r) => format!("dropped ({})", r.as_str()),
     }
 }

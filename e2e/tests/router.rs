@@ -8,8 +8,7 @@
 //! test sees that the router itself dropped a probe, since the router has no API yet to read its
 //! counters or its connection table from outside.
 //!
-//! The `#[ignore]`d tests reproduce statewall bugs found this way (their reasons say which); run
-//! them with `--ignored`. Needs root: skipped with a reason elsewhere, a failure under CI.
+//! Needs root: skipped with a reason elsewhere, a failure under CI.
 
 use backend::lab::config::router_rsc;
 use backend::lab::{
@@ -738,8 +737,6 @@ fn a_connect_to_a_closed_internet_port_is_refused() {
 ///     ping to the internet and a 4000-byte UDP datagram arrive whole, and a 3000-byte ping to
 ///     the router itself is answered in full.
 #[test]
-#[ignore = "statewall bug: non-first fragments are tracked as invalid and dropped by defconf's \
-            drop-invalid rules; the router's echo reply is built from the first fragment alone"]
 fn fragmented_datagrams_cross_the_router() {
     let Some(_turn) = turn("fragmented_datagrams_cross_the_router") else {
         return;

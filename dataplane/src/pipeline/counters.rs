@@ -35,10 +35,12 @@ pub enum DropReason {
     FragNeeded,
     /// The next hop's ARP queue was full.
     NeighbourQueueFull,
+    /// A fragment that could not be reassembled (overlap, bad size, memory full).
+    Fragment,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 17] = [
+    pub const ALL: [DropReason; 18] = [
         DropReason::BadFrame,
         DropReason::OtherHost,
         DropReason::UnsupportedEthertype,
@@ -56,6 +58,7 @@ impl DropReason {
         DropReason::TtlExceeded,
         DropReason::FragNeeded,
         DropReason::NeighbourQueueFull,
+        DropReason::Fragment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +80,7 @@ impl DropReason {
             DropReason::TtlExceeded => "ttl-exceeded",
             DropReason::FragNeeded => "frag-needed",
             DropReason::NeighbourQueueFull => "neighbour-queue-full",
+            DropReason::Fragment => "fragment",
         }
     }
 

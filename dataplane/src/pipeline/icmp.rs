@@ -40,6 +40,13 @@ fn ip_of(frame: &[u8]) -> Option<&[u8]> {
     Some(&ip[..total])
 }
 
+/// The router's ICMP messages may be fragmented on the way (Linux sends them without DF), so
+/// a large echo reply crosses a smaller MTU.
+fn without_df(mut f: Vec<u8>) -> Vec<u8> {
+    f[ETHERNET_HEADER_LEN + 6] &= !0x40;
+    crate::wire::build::fill_checksums(f)
+}
+
 /// An ICMP error of `icmp_type`/`code` about the packet in `offending` (a frame), sent from the
 /// router's address `src`. `mtu` goes in the next-hop MTU field of fragmentation-needed.
 pub fn error(
@@ -71,7 +78,7 @@ pub fn error(
         .to_be_bytes(),
     );
     m.extend_from_slice(&ip[..keep]);
-    Some(ipv4_frame(src, from, PROTO_ICMP, &m))
+    Some(without_df(ipv4_frame(src, from, PROTO_ICMP, &m)))
 }
 
 /// The reply to an echo request (frame) addressed to the router: same id, sequence and data.
@@ -88,7 +95,7 @@ pub fn echo_reply(request: &[u8]) -> Option<Vec<u8>> {
     }
     let mut m = msg.to_vec();
     m[0] = ECHO_REPLY;
-    Some(ipv4_frame(to, from, PROTO_ICMP, &m))
+    Some(without_df(ipv4_frame(to, from, PROTO_ICMP, &m)))
 }
 
 /// The RST netfilter's `nf_send_reset` answers a TCP segment (frame) with: from the segment's

@@ -15,10 +15,12 @@
 //! - [`route`]: connected networks and static routes.
 //! - [`neigh`]: the ARP cache and frames waiting for a neighbour.
 //! - [`icmp`]: the packets the router writes in answer to others.
+//! - [`defrag`]: reassembling fragmented datagrams before connection tracking.
 //! - [`frag`]: splitting packets bigger than the egress MTU.
 //! - [`counters`]: per-node counters and drop reasons.
 
 pub mod counters;
+pub mod defrag;
 pub mod frag;
 pub mod icmp;
 pub mod neigh;
@@ -104,6 +106,8 @@ pub enum Disposition {
     Arp,
     /// Waiting for the next hop's MAC address.
     Queued,
+    /// A fragment, held until its datagram is whole.
+    Reassembling,
     Dropped(DropReason),
 }
 
@@ -113,6 +117,7 @@ pub struct Router {
     ifaces: Interfaces,
     fib: Fib,
     neigh: Neighbours,
+    defrag: defrag::Defrag,
     ct: Conntrack,
     nat: Nat,
     rules: Arc<Ruleset>,
@@ -144,6 +149,7 @@ impl Router {
         let mut router = Router {
             fib: Fib::build(cfg, &ifaces),
             neigh: Neighbours::new(cfg.ip_settings.arp_timeout.as_nanos()),
+            defrag: defrag::Defrag::default(),
             rules: Arc::new(Ruleset::compile(cfg, &ifaces, None)),
             fw: FirewallState::new(cfg),
             ct,
@@ -237,6 +243,22 @@ impl Router {
         for (iface, frame) in t.unresolved {
             self.host_unreachable(now, iface, &frame, out);
         }
+        for (iface, first) in self.defrag.expire(now) {
+            // Linux answers a datagram whose first fragment came: reassembly time exceeded.
+            let sender = Ipv4Addr::new(first[26], first[27], first[28], first[29]);
+            let Some(src) = self.fib.source_for(iface, sender) else {
+                continue;
+            };
+            if let Some(err) = icmp::error(src, &first, icmp::TIME_EXCEEDED, 1, 0) {
+                self.counters.icmp_errors_sent += 1;
+                self.output(now, err, None, out);
+            }
+        }
+    }
+
+    /// Fragments waiting for the rest of their datagram, and reassembly counts.
+    pub fn defrag(&self) -> &defrag::Defrag {
+        &self.defrag
     }
 
     /// Tells the sender of a frame whose next hop never answered ARP: ICMP host unreachable
@@ -311,9 +333,23 @@ impl Router {
                 let opts = ParseOptions {
                     verify_checksums: self.opts.verify_checksums,
                 };
-                match parse_ipv4(&frame[ETHERNET_HEADER_LEN..], opts) {
-                    Ok(meta) => self.prerouting(now, ingress, eth.src, frame, meta, out),
-                    Err(_) => self.dropped(DropReason::BadIpHeader),
+                let meta = match parse_ipv4(&frame[ETHERNET_HEADER_LEN..], opts) {
+                    Ok(meta) => meta,
+                    Err(_) => return self.dropped(DropReason::BadIpHeader),
+                };
+                if !meta.is_fragment {
+                    return self.prerouting(now, ingress, eth.src, frame, meta, out);
+                }
+                // Connection tracking sees whole datagrams, as behind nf_defrag_ipv4.
+                match self.defrag.push(now, ingress, &frame) {
+                    defrag::Reassembly::Whole(whole) => {
+                        match parse_ipv4(&whole[ETHERNET_HEADER_LEN..], opts) {
+                            Ok(meta) => self.prerouting(now, ingress, eth.src, whole, meta, out),
+                            Err(_) => self.dropped(DropReason::BadIpHeader),
+                        }
+                    }
+                    defrag::Reassembly::Held => Disposition::Reassembling,
+                    defrag::Reassembly::Dropped(_) => self.dropped(DropReason::Fragment),
                 }
             }
             _ => self.dropped(DropReason::UnsupportedEthertype),

@@ -689,3 +689,70 @@ fn a_reset_that_ends_an_unassured_connection_is_still_translated() {
     assert_eq!(tcp_of(&m).dport, 40000);
     assert_eq!(r.conntrack().len(), 0, "the RST ended the connection");
 }
+
+#[test]
+fn fragmented_datagrams_are_reassembled_tracked_natted_and_fragmented_again() {
+    let mut r = router();
+    let mut big = udp_frame(
+        ip("198.51.100.10"),
+        ip("192.0.2.80"),
+        4000,
+        5000,
+        &[0x5a; 4000],
+    );
+    big[14 + 6] = 0; // no DF
+    let big = crate::wire::build::fill_checksums(big);
+    let frags = frag::fragment(&big, 1500).unwrap();
+    assert_eq!(frags.len(), 3);
+    let mut out_all = Vec::new();
+    for (k, f) in frags.into_iter().enumerate() {
+        let (d, out) = run(&mut r, 1, LAN, from_lan(f));
+        if k < 2 {
+            assert_eq!(d, Disposition::Reassembling);
+            assert!(out.is_empty());
+        } else {
+            assert_eq!(d, Disposition::Forwarded(WAN));
+            out_all = out;
+        }
+    }
+    // Three fragments leave; put together they are the masqueraded datagram.
+    assert_eq!(out_all.len(), 3);
+    let mut d = defrag::Defrag::default();
+    let mut whole = None;
+    for e in &out_all {
+        if let defrag::Reassembly::Whole(w) = d.push(Instant::from_secs(1), 0, &e.frame) {
+            whole = Some(w);
+        }
+    }
+    let whole = whole.expect("the fragments make a datagram");
+    verify_packet(&whole[14..]).unwrap();
+    let m = meta(&whole);
+    assert_eq!(
+        (m.src, m.dst, m.total_len),
+        (ip("203.0.113.2"), ip("192.0.2.80"), 4028)
+    );
+    assert_eq!(r.conntrack().counters().invalid, 0);
+
+    // A fragmented ping to the router gets its whole answer (fragmented on the way back).
+    let mut ping = icmp_echo_frame(ip("198.51.100.10"), ip("198.51.100.1"), 8, 5, 1);
+    ping.truncate(14 + 28);
+    ping.extend_from_slice(&[0xab; 3000]);
+    ping[14 + 2..14 + 4].copy_from_slice(&(3028u16).to_be_bytes());
+    ping[14 + 6] = 0;
+    let ping = crate::wire::build::fill_checksums(ping);
+    let mut replies = Vec::new();
+    for f in frag::fragment(&ping, 1500).unwrap() {
+        replies.extend(run(&mut r, 2, LAN, from_lan(f)).1);
+    }
+    let mut d = defrag::Defrag::default();
+    let reply = replies
+        .iter()
+        .find_map(|e| match d.push(Instant::from_secs(2), 0, &e.frame) {
+            defrag::Reassembly::Whole(w) => Some(w),
+            _ => None,
+        })
+        .expect("a whole echo reply");
+    verify_packet(&reply[14..]).unwrap();
+    let m = meta(&reply);
+    assert_eq!((m.dst, m.total_len), (ip("198.51.100.10"), 3028));
+}
