@@ -212,9 +212,10 @@ impl Parser<'_> {
             for seg in rest.split('/').filter(|s| !s.is_empty()) {
                 if seg == ".." {
                     path.pop();
-                } else if Verb::from_word(seg).is_some() {
-                    // `/ip/firewall/filter/add`: a verb inside a path would print as a menu
-                    // segment and read back as the command, so it is refused here.
+                } else if Verb::from_word(seg).is_some() || OTHER_COMMANDS.contains(&seg) {
+                    // `/ip/firewall/filter/add` (or `/…/move`): a command inside a path would
+                    // print as a menu segment and read back as the command, so it is refused
+                    // here.
                     self.error(
                         pos,
                         ErrorKind::Unsupported(
@@ -521,6 +522,19 @@ mod tests {
 
     fn menus(s: &Script) -> Vec<String> {
         s.commands.iter().map(|c| c.menu_name()).collect()
+    }
+
+    #[test]
+    fn a_command_word_inside_a_slash_path_is_refused() {
+        // Found by the rsc_parse fuzz target: `m/0I/-0rumo/move remove` printed `move` as a
+        // path word, which reads back as the unsupported command.
+        let errors = super::super::parse("m/x/move remove").unwrap_err();
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("a command inside a menu path"),
+            "{errors:?}"
+        );
     }
 
     #[test]
