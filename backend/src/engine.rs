@@ -6,6 +6,10 @@
 //! worker by messages it handles between two packets. That is also what makes a configuration
 //! change atomic: a packet is processed entirely under the old configuration or the new one.
 
+mod view;
+
+pub use view::{FeedView, History, TableView};
+
 use dataplane::conntrack::format;
 use dataplane::drivers::live::{FrameRx, FrameTx, PortError};
 use dataplane::firewall::{RuleStats, TableKind};
@@ -51,6 +55,9 @@ pub enum Control {
     RemoveConnections(Vec<u32>, mpsc::Sender<Vec<u32>>),
     /// Zeroes one rule's counters, or (id `None`) every rule's of the table.
     ResetCounters(TableKind, Option<u32>, mpsc::Sender<()>),
+    /// The live feed's view: counters, the table's counts and one window of it (a checked
+    /// query). Costs one pass over the table; the answer is bounded by the window's limit.
+    Feed(Box<shared::feed::Window>, mpsc::Sender<FeedView>),
 }
 
 /// The router's state as the management side shows it.
@@ -156,6 +163,8 @@ impl Engine {
             stop: stop.clone(),
             queue_drops: queue_drops.clone(),
             tx_errors: 0,
+            scratch: Vec::new(),
+            history: History::default(),
         };
         threads.push(
             std::thread::Builder::new()
@@ -212,6 +221,11 @@ impl Engine {
     pub fn reset_counters(&self, table: TableKind, id: Option<u32>) -> bool {
         self.ask(|tx| Control::ResetCounters(table, id, tx))
             .is_some()
+    }
+
+    /// The live feed's view for `query` (checked): counts, history and one window.
+    pub fn feed(&self, query: shared::feed::Window) -> Option<FeedView> {
+        self.ask(|tx| Control::Feed(Box::new(query), tx))
     }
 
     /// Sends a request and waits for the worker's answer between two packets.
@@ -285,6 +299,9 @@ struct Worker {
     stop: Arc<AtomicBool>,
     queue_drops: Arc<AtomicU64>,
     tx_errors: u64,
+    /// The feed's working space (one slot number per matching entry), kept between requests.
+    scratch: Vec<u32>,
+    history: History,
 }
 
 impl Worker {
@@ -310,6 +327,7 @@ impl Worker {
                 last_tick = now;
                 self.router.tick(now, &mut out);
                 self.flush(&mut out);
+                self.history.sample(now, self.router.conntrack().len());
                 for line in self.router.firewall_state().drain_logs() {
                     tracing::info!(target: "firewall", "{}", line.text);
                 }
@@ -343,6 +361,17 @@ impl Worker {
             Msg::Control(Control::ResetCounters(table, id, done)) => {
                 self.router.ruleset().reset_counters(table, id);
                 let _ = done.send(());
+            }
+            Msg::Control(Control::Feed(query, reply)) => {
+                let drops = self.queue_drops.load(Ordering::Relaxed);
+                let history = self.history.samples();
+                let view =
+                    FeedView::of(&self.router, now, &query, drops, &mut self.scratch, history);
+                // A table that shrank leaves no large buffer behind for long.
+                if self.scratch.capacity() > 4 * self.scratch.len().max(1 << 16) {
+                    self.scratch = Vec::new();
+                }
+                let _ = reply.send(view);
             }
         }
         self.flush(out);

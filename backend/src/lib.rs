@@ -4,7 +4,11 @@
 //! - [`run`]: `statewall run`, the router on the host's interfaces.
 //! - [`engine`]: the router's threads: receive per port, one worker owning the pipeline.
 //! - [`api`]: the management plane over HTTP: the RouterOS REST API under `/rest`.
-//! - [`store`]: the state directory: the saved configuration, written atomically.
+//! - [`store`]: the state directory: the saved configuration, written atomically; `backups/`.
+//! - [`scheduler`]: `/system scheduler` entries, when they run, and the RouterOS script subset
+//!   their `on-event` runs (the seed's backup script).
+//! - [`tls`]: HTTPS (`www-ssl`): the certificate (given, or self-signed and kept) and the TLS
+//!   server in front of the same API.
 //! - [`users`]: `/user`, the `full` and `read` groups, argon2 password hashes.
 //! - [`host`]: stop signals and logging, shared by the long-running commands.
 //! - [`lab`]: `statewall lab`, the router in a network of namespaces with hosts, servers and
@@ -15,5 +19,7 @@ pub mod engine;
 pub mod host;
 pub mod lab;
 pub mod run;
+pub mod scheduler;
 pub mod store;
+pub mod tls;
 pub mod users;

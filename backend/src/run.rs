@@ -1,8 +1,9 @@
 //! `statewall run [--config FILE.rsc]`: the router on the host's real interfaces.
 //!
 //! Start-up first reads what it keeps in the state directory (the saved configuration, or
-//! `--config`'s file to seed it; the users) and opens the HTTP listener, so that a mistake there
-//! stops it before the host is touched. Then it checks each port the configuration names
+//! `--config`'s file to seed it; the users) and opens the API's listeners (HTTP, and HTTPS with
+//! its certificate, made on the first start unless given), so that a mistake there stops it
+//! before the host is touched. Then it checks each port the configuration names
 //! (GRO/LRO off, no kernel addresses, IPv6 and kernel ARP off on it), loads a kernel guard so the
 //! host stack never handles what arrives on the ports, opens them, and puts the router's
 //! addresses on a TUN device so the host's own services answer on them, behind the input chain.
@@ -13,14 +14,18 @@
 use crate::api::{self, AppState};
 use crate::engine::{Engine, HostSink, Msg};
 use crate::store::{Origin, Store, StoreError};
+use crate::tls::{self, TlsError};
 use crate::users::{self, Users, UsersError};
 use dataplane::drivers::live::{self, KernelGuard, OpenOptions, PortError, Tun};
 use dataplane::pipeline::{Options, Router};
-use std::net::SocketAddr;
+use shared::config::RouterConfig;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_rustls::rustls::ServerConfig;
 
 /// Where the first start's admin password may come from, besides `--admin-password-file`.
 pub const ADMIN_PASSWORD_ENV: &str = "STATEWALL_ADMIN_PASSWORD";
@@ -39,7 +44,9 @@ pub struct Args {
     #[arg(long, requires = "config")]
     pub replace_config: bool,
     /// Where statewall keeps its state: config.rsc (the configuration, written atomically, with
-    /// the previous copy as config.rsc.bak), users.json (users and password hashes), identity.
+    /// the previous copy as config.rsc.bak), users.json (users and password hashes), identity,
+    /// scheduler.rsc (/system scheduler), backups/ (export files), tls/ (the self-signed
+    /// certificate).
     #[arg(long, value_name = "DIR", default_value = "/var/lib/statewall")]
     pub state_dir: PathBuf,
     /// On first start (no users saved yet), the password of the user `admin`: the first line
@@ -52,6 +59,21 @@ pub struct Args {
     /// host's stack), behind the input chain.
     #[arg(long, value_name = "ADDR:PORT", default_value = "0.0.0.0:80")]
     pub http_listen: SocketAddr,
+    /// Where the HTTPS API (www-ssl: the same API over TLS) listens; `none` turns it off.
+    #[arg(long, value_name = "ADDR:PORT|none", default_value = "0.0.0.0:443")]
+    pub https_listen: Listen,
+    /// The HTTPS certificate chain (PEM). Without --tls-cert and --tls-key, a self-signed
+    /// certificate (for the router's identity and addresses) is made on the first start and
+    /// kept in the state directory as tls/cert.pem and tls/key.pem.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// How many export files backups/ keeps (what scheduled backups and /export file= write);
+    /// the oldest beyond are removed.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep_backups: u32,
     /// The TUN device that carries the router's addresses for its own services.
     #[arg(long, default_value = "statewall0")]
     pub tun: String,
@@ -71,6 +93,8 @@ pub enum RunError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("HTTPS: {0}")]
+    Tls(#[from] TlsError),
     #[error("the configuration names no interfaces: add /ip address entries for the ports")]
     NoPorts,
     #[error("{0}")]
@@ -89,43 +113,131 @@ fn random_seed() -> u64 {
     t ^ (u64::from(std::process::id()) << 32)
 }
 
-/// The HTTP API's threads and listener, opened before anything on the host changes.
-struct Http {
-    runtime: tokio::runtime::Runtime,
-    listener: tokio::net::TcpListener,
-    addr: SocketAddr,
+/// A listen address, or `none` (the service is off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listen(pub Option<SocketAddr>);
+
+impl std::str::FromStr for Listen {
+    type Err = std::net::AddrParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "none" => Ok(Listen(None)),
+            _ => s.parse().map(|a| Listen(Some(a))),
+        }
+    }
 }
 
-impl Http {
-    fn bind(addr: SocketAddr) -> Result<Http, RunError> {
-        let http_error = |source| RunError::Http { addr, source };
+/// The management API's threads, listeners and TLS configuration, all opened before anything
+/// on the host changes.
+struct Api {
+    runtime: tokio::runtime::Runtime,
+    http: (TcpListener, SocketAddr),
+    https: Option<Https>,
+}
+
+struct Https {
+    listener: TcpListener,
+    addr: SocketAddr,
+    config: Arc<ServerConfig>,
+    source: tls::Source,
+}
+
+impl Api {
+    fn bind(args: &Args, store: &Store, cfg: &RouterConfig) -> Result<Api, RunError> {
+        let http_error = |addr| move |source| RunError::Http { addr, source };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("sw-http")
             .enable_all()
             .build()
-            .map_err(http_error)?;
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind(addr))
-            .map_err(http_error)?;
-        let addr = listener.local_addr().map_err(http_error)?;
-        Ok(Http {
+            .map_err(http_error(args.http_listen))?;
+        let bind = |addr: SocketAddr| -> Result<(TcpListener, SocketAddr), RunError> {
+            let listener = runtime
+                .block_on(TcpListener::bind(addr))
+                .map_err(http_error(addr))?;
+            let local = listener.local_addr().map_err(http_error(addr))?;
+            Ok((listener, local))
+        };
+        let http = bind(args.http_listen)?;
+        let https = match args.https_listen.0 {
+            None => None,
+            Some(addr) => {
+                let given = args.tls_cert.as_deref().zip(args.tls_key.as_deref());
+                let identity = api::load_identity(store)?;
+                let addresses: Vec<IpAddr> = cfg
+                    .addresses
+                    .iter()
+                    .map(|a| IpAddr::V4(a.address))
+                    .collect();
+                let (config, source) = tls::load(store, given, &identity, &addresses)?;
+                if let tls::Source::SelfSigned {
+                    cert,
+                    created: true,
+                } = &source
+                {
+                    tracing::info!(
+                        cert = %cert.display(),
+                        "first start: self-signed certificate made for {identity} and the router's addresses"
+                    );
+                }
+                let (listener, addr) = bind(addr)?;
+                Some(Https {
+                    listener,
+                    addr,
+                    config,
+                    source,
+                })
+            }
+        };
+        Ok(Api {
             runtime,
-            listener,
-            addr,
+            http,
+            https,
         })
     }
 
-    /// Serves until the returned sender is used (or dropped).
-    fn serve(self, state: AppState) -> Serving {
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = self.runtime.spawn(api::serve(self.listener, state, async {
-            let _ = stopped.await;
-        }));
-        tracing::info!(listen = %self.addr, "HTTP API: RouterOS REST at http://{}/rest", self.addr);
+    /// Serves HTTP and HTTPS, and runs the scheduler, until [`Serving::stop`].
+    fn serve(self, mut state: AppState, keep_backups: usize) -> Serving {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stopping = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.changed().await;
+            }
+        };
+        let (listener, addr) = self.http;
+        let mut services = vec![api::Service::www(Some(addr))];
+        match &self.https {
+            Some(h) => services.push(api::Service::www_ssl(Some(h.addr), h.source.describe())),
+            None => services.push(api::Service::www_ssl(None, "none".into())),
+        }
+        state.services = Arc::new(services);
+        state.scheduler.set_keep_backups(keep_backups);
+        let mut tasks = vec![(
+            "HTTP",
+            self.runtime
+                .spawn(api::serve(listener, state.clone(), stopping())),
+        )];
+        tracing::info!(listen = %addr, "HTTP API: RouterOS REST at http://{addr}/rest");
+        if let Some(h) = self.https {
+            let app = api::app(state.clone());
+            tasks.push((
+                "HTTPS",
+                self.runtime
+                    .spawn(tls::serve(h.listener, h.config, app, stopping())),
+            ));
+            tracing::info!(
+                listen = %h.addr,
+                certificate = %h.source.describe(),
+                "HTTPS API: RouterOS REST at https://{}/rest", h.addr
+            );
+        }
+        let scheduler = self.runtime.spawn(api::run_scheduler(state));
         Serving {
             runtime: self.runtime,
-            task,
+            tasks,
+            scheduler,
             stop,
         }
     }
@@ -133,22 +245,25 @@ impl Http {
 
 struct Serving {
     runtime: tokio::runtime::Runtime,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-    stop: tokio::sync::oneshot::Sender<()>,
+    tasks: Vec<(&'static str, tokio::task::JoinHandle<std::io::Result<()>>)>,
+    scheduler: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Serving {
     /// Stops taking requests; those in flight get a few seconds to finish.
     fn stop(self) {
-        let _ = self.stop.send(());
-        let task = self.task;
-        let ended = self
-            .runtime
-            .block_on(async { tokio::time::timeout(Duration::from_secs(5), task).await });
-        match ended {
-            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "HTTP API"),
-            Err(_) => tracing::warn!("HTTP API: requests still running after 5 s; dropped"),
-            _ => {}
+        let _ = self.stop.send(true);
+        self.scheduler.abort();
+        for (name, task) in self.tasks {
+            let ended = self
+                .runtime
+                .block_on(async { tokio::time::timeout(Duration::from_secs(6), task).await });
+            match ended {
+                Ok(Ok(Err(e))) => tracing::warn!(error = %e, "{name} API"),
+                Err(_) => tracing::warn!("{name} API: requests still running; dropped"),
+                _ => {}
+            }
         }
         self.runtime.shutdown_timeout(Duration::from_secs(1));
     }
@@ -192,7 +307,7 @@ pub fn run(args: &Args) -> Result<(), RunError> {
     if names.is_empty() {
         return Err(RunError::NoPorts);
     }
-    let http = Http::bind(args.http_listen)?;
+    let api = Api::bind(args, &store, &cfg)?;
 
     crate::host::catch_stop_signals().map_err(RunError::Signals)?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -269,7 +384,7 @@ pub fn run(args: &Args) -> Result<(), RunError> {
             .map_err(RunError::Threads)?
     };
     let state = AppState::new(engine.clone(), store, cfg, users)?;
-    let serving = http.serve(state);
+    let serving = api.serve(state, args.keep_backups as usize);
     tracing::info!(ports = %names.join(","), "statewall is routing; SIGINT or SIGTERM stops it");
 
     while crate::host::stop_signal() == 0 {

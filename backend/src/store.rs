@@ -7,6 +7,10 @@
 //! truncated one. Before `config.rsc` is replaced, the copy it replaces (the last good one) is
 //! kept as `config.rsc.bak`.
 //!
+//! Export files (`/export file=NAME`, what scheduled backups write) go to `backups/`, the one
+//! directory of files: [`backup_name_ok`] says which names it may hold (never a path), and
+//! [`Store::save_backup`] keeps at most a given number, removing the oldest.
+//!
 //! Item ids are not in the script: ids are stable while statewall runs, and a restart numbers
 //! items from 1 in list order, as importing the export on RouterOS would.
 
@@ -21,6 +25,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const CONFIG_FILE: &str = "config.rsc";
 /// The configuration `config.rsc` had before its last change.
 pub const BACKUP_FILE: &str = "config.rsc.bak";
+/// The directory of export files (`/export file=NAME` in scripts, scheduled backups).
+pub const BACKUPS_DIR: &str = "backups";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -152,6 +158,129 @@ impl Store {
     }
 }
 
+/// One file of `backups/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupFile {
+    pub name: String,
+    pub size: u64,
+    /// Last modified, in seconds since 1970 (UTC).
+    pub modified: u64,
+    /// The same in nanoseconds, for ordering.
+    modified_ns: u128,
+}
+
+/// Whether `name` can be a file of `backups/`: one path component of ASCII letters, digits and
+/// `. _ - : + @`, not starting with a dot (so no `..`, and never a temporary file of
+/// [`write_atomic`]), at most 255 bytes. Everything that reads or writes `backups/` checks
+/// names with this.
+pub fn backup_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-:+@".contains(c))
+}
+
+impl Store {
+    /// `backups/`, created (mode 0700) if missing.
+    pub fn backups_dir(&self) -> Result<PathBuf, StoreError> {
+        let dir = self.path(BACKUPS_DIR);
+        if !dir.is_dir() {
+            fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&dir)
+                .map_err(io_error(&dir))?;
+        }
+        Ok(dir)
+    }
+
+    /// Writes `backups/NAME` atomically, then removes the oldest files beyond `keep` (never the
+    /// one just written). The names removed.
+    pub fn save_backup(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        keep: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let dir = self.backups_dir()?;
+        let path = dir.join(name);
+        if !backup_name_ok(name) {
+            return Err(io_error(&path)(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a name for a file of backups/",
+            )));
+        }
+        write_atomic(&path, bytes).map_err(io_error(&path))?;
+        let mut older: Vec<BackupFile> = self
+            .backups()?
+            .into_iter()
+            .filter(|f| f.name != name)
+            .collect();
+        let excess = (older.len() + 1).saturating_sub(keep.max(1));
+        let mut removed = Vec::new();
+        for f in older.drain(..excess.min(older.len())) {
+            let p = dir.join(&f.name);
+            match fs::remove_file(&p) {
+                Ok(()) => removed.push(f.name),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(&p)(e)),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// The files of `backups/`, oldest first (by modification time, then name).
+    pub fn backups(&self) -> Result<Vec<BackupFile>, StoreError> {
+        let dir = self.path(BACKUPS_DIR);
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_error(&dir)(e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io_error(&dir))?;
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            let Ok(meta) = entry.metadata() else { continue };
+            if !meta.is_file() || !backup_name_ok(&name) {
+                continue;
+            }
+            let since = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .unwrap_or_default();
+            out.push(BackupFile {
+                name,
+                size: meta.len(),
+                modified: since.as_secs(),
+                modified_ns: since.as_nanos(),
+            });
+        }
+        out.sort_by(|a, b| (a.modified_ns, &a.name).cmp(&(b.modified_ns, &b.name)));
+        Ok(out)
+    }
+
+    /// The contents of `backups/NAME`; `None` when there is no such file (or NAME is not a
+    /// name such a file can have: no path leaves `backups/`).
+    pub fn read_backup(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if !backup_name_ok(name) {
+            return Ok(None);
+        }
+        let path = self.path(BACKUPS_DIR).join(name);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(&path)(e)),
+        }
+        fs::read(&path).map(Some).map_err(io_error(&path))
+    }
+}
+
 /// The text saved for a configuration: a comment line, then the compact export.
 pub fn saved_text(cfg: &RouterConfig) -> String {
     format!(
@@ -258,6 +387,78 @@ pub(crate) mod tests {
             fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[test]
+    fn backup_names_never_leave_the_directory() {
+        for good in ["daily.rsc", "backup_2025-02-03_21:27:18.rsc", "a+b@c"] {
+            assert!(backup_name_ok(good), "{good}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "/etc/passwd",
+            ".hidden",
+            ".x.1.tmp",
+            "a b",
+            "a\\b",
+            "é",
+            "x\0",
+        ] {
+            assert!(!backup_name_ok(bad), "{bad:?}");
+        }
+        let t = TempDir::new("names");
+        let store = Store::open(&t.0.join("state")).unwrap();
+        fs::write(t.0.join("secret"), "no").unwrap();
+        assert_eq!(store.read_backup("../secret").unwrap(), None);
+        assert_eq!(store.read_backup("../../secret").unwrap(), None);
+        assert!(store.save_backup("../secret", b"x", 3).is_err());
+        assert_eq!(fs::read_to_string(t.0.join("secret")).unwrap(), "no");
+    }
+
+    #[test]
+    fn backups_keep_the_newest_and_list_oldest_first() {
+        let t = TempDir::new("rotate");
+        let store = Store::open(&t.0).unwrap();
+        assert_eq!(store.backups().unwrap(), []);
+        let base = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        // Names sort the other way round from their times, so the order must be by time.
+        for (i, name) in ["e.rsc", "d.rsc", "c.rsc"].iter().enumerate() {
+            let removed = store.save_backup(name, name.as_bytes(), 3).unwrap();
+            assert_eq!(removed, Vec::<String>::new());
+            let f = File::options()
+                .write(true)
+                .open(store.path(BACKUPS_DIR).join(name))
+                .unwrap();
+            f.set_modified(base + std::time::Duration::from_secs(i as u64 * 60))
+                .unwrap();
+        }
+        let names = |s: &Store| -> Vec<String> {
+            s.backups().unwrap().into_iter().map(|f| f.name).collect()
+        };
+        assert_eq!(names(&store), ["e.rsc", "d.rsc", "c.rsc"]);
+        // A fourth removes the oldest; the one written is kept even though its time is the
+        // newest only by the clock.
+        assert_eq!(store.save_backup("b.rsc", b"four", 3).unwrap(), ["e.rsc"]);
+        assert_eq!(names(&store), ["d.rsc", "c.rsc", "b.rsc"]);
+        let listed = store.backups().unwrap();
+        assert_eq!((listed[2].size, listed[0].modified), (4, 1_700_000_060));
+        // Keeping fewer removes several at once.
+        assert_eq!(
+            store.save_backup("a.rsc", b"5", 2).unwrap(),
+            ["d.rsc", "c.rsc"]
+        );
+        assert_eq!(names(&store), ["b.rsc", "a.rsc"]);
+        assert_eq!(store.read_backup("a.rsc").unwrap(), Some(b"5".to_vec()));
+        assert_eq!(store.read_backup("zz.rsc").unwrap(), None);
+        // Temporaries and directories are not backups.
+        fs::write(store.path(BACKUPS_DIR).join(".a.rsc.1.2.tmp"), "x").unwrap();
+        fs::create_dir(store.path(BACKUPS_DIR).join("sub")).unwrap();
+        assert_eq!(names(&store), ["b.rsc", "a.rsc"]);
+        assert_eq!(store.read_backup("sub").unwrap(), None);
     }
 
     #[test]

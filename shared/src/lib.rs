@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`duration`]: RouterOS time values (`1d`, `2m30s`, `00:00:10`), parsed and printed as RouterOS does.
 //! - [`connection`]: a connection-table entry with RouterOS field names, as REST and the dashboard show it.
+//! - [`feed`]: the live feed's messages (`/ws`): the dashboard's window query, the router's snapshots.
 //! - [`suggest`]: "did you mean" for mistyped names, one helper for every menu.
 //! - [`tracking`]: the `/ip firewall connection tracking` settings menu: names, defaults, validation.
 //! - [`rsc`]: RouterOS scripts (`/export` files): parse, validate against statewall's menus, print.
@@ -15,6 +16,7 @@
 pub mod config;
 pub mod connection;
 pub mod duration;
+pub mod feed;
 pub mod rsc;
 pub mod suggest;
 pub mod tracking;

@@ -1,7 +1,8 @@
 //! Who is asking: HTTP Basic credentials checked against `/user`, as RouterOS's REST API does.
 //!
-//! - Every request under the login layer carries `Authorization: Basic …`; without it, or with
-//!   wrong credentials, the answer is 401 with `WWW-Authenticate: Basic realm="statewall"`.
+//! - Every request under the login layer carries `Authorization: Basic …` (or a browser's
+//!   session cookie, `super::session`); without either, or with wrong credentials, the answer is
+//!   401 with `WWW-Authenticate: Basic realm="statewall"`.
 //! - Checking a password costs an argon2 hash (tens of milliseconds, on purpose), so a good
 //!   login is remembered for [`LOGIN_CACHE`] (RouterOS caches REST logins for 10 minutes too),
 //!   keyed by a keyed hash of name and password, never the password itself. Any change to
@@ -161,14 +162,15 @@ pub fn basic_credentials(value: &str) -> Option<(String, String)> {
 
 /// The client's address (unspecified when the server was not started with connect info, as in
 /// tests that do not set it).
-fn client_ip(req: &Request) -> IpAddr {
+pub(super) fn client_ip(req: &Request) -> IpAddr {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
 }
 
 /// The login layer: lets the request through with its [`Login`] in the extensions, or answers
-/// 401. Each request runs in a span naming the method, path and user.
+/// 401. Basic credentials, or else a browser's session cookie (`super::session`). Each request
+/// runs in a span naming the method, path and user.
 pub async fn require_login(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let ip = client_ip(&req);
     let credentials = req
@@ -176,12 +178,15 @@ pub async fn require_login(State(st): State<AppState>, mut req: Request, next: N
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(basic_credentials);
-    let Some((user, password)) = credentials else {
-        return ApiError::unauthorized().into_response();
-    };
-    let login = match login(&st, ip, &user, &password).await {
-        Ok(login) => login,
-        Err(e) => return e.into_response(),
+    let login = match credentials {
+        Some((user, password)) => match login(&st, ip, &user, &password).await {
+            Ok(login) => login,
+            Err(e) => return e.into_response(),
+        },
+        None => match super::session::login_of(&st, req.headers()) {
+            Some(login) => login,
+            None => return ApiError::unauthorized().into_response(),
+        },
     };
     let span = tracing::info_span!(
         "request",
@@ -200,7 +205,12 @@ pub async fn require_login(State(st): State<AppState>, mut req: Request, next: N
     .await
 }
 
-async fn login(st: &AppState, ip: IpAddr, user: &str, password: &str) -> Result<Login, ApiError> {
+pub(super) async fn login(
+    st: &AppState,
+    ip: IpAddr,
+    user: &str,
+    password: &str,
+) -> Result<Login, ApiError> {
     let auth = &st.auth;
     let key = auth.key(user, password);
     if let Some(login) = auth.remembered(&key, Instant::now()) {

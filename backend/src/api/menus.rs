@@ -12,12 +12,13 @@
 //! | `POST /rest/M/CMD` | add, set, unset, remove, enable, disable, move, reset-counters(-all) | set |
 //!
 //! Every value is a JSON string; ids are `*` and upper-case hex. This module holds the dispatch
-//! and the configuration's menus; the others are in `connection` and `system`.
+//! and the configuration's menus; the others are in `connection`, `system`, `scheduler` and
+//! `service`, and `/export` in `backup`.
 
 use super::error::ApiError;
 use super::query::{self, Obj};
 use super::request::{self, Input};
-use super::{connection, system, AppState, BODY_LIMIT};
+use super::{backup, connection, scheduler, service, system, AppState, BODY_LIMIT};
 use crate::users::{Group, Login};
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode, Uri};
@@ -42,6 +43,10 @@ pub(super) enum Menu {
     Identity,
     /// `/user`.
     User,
+    /// `/system/scheduler`.
+    Scheduler,
+    /// `/ip/service` (read-only).
+    Service,
 }
 
 const OTHER_MENUS: &[(&[&str], Menu)] = &[
@@ -49,6 +54,8 @@ const OTHER_MENUS: &[(&[&str], Menu)] = &[
     (&["interface"], Menu::Interface),
     (&["system", "identity"], Menu::Identity),
     (&["user"], Menu::User),
+    (&["system", "scheduler"], Menu::Scheduler),
+    (&["ip", "service"], Menu::Service),
 ];
 
 /// One request, read and checked.
@@ -132,7 +139,7 @@ async fn handle(st: AppState, login: Login, req: Request) -> Result<Response, Ap
         login,
     };
     match menu {
-        None => system::export(&st, call).await,
+        None => backup::rest_export(&st, call).await,
         Some(Menu::Config(m)) if m.kind == MenuKind::Settings => settings(&st, m, call).await,
         Some(menu @ Menu::Identity) => system::identity(&st, menu, call).await,
         Some(menu) => list(&st, menu, call).await,
@@ -154,6 +161,8 @@ async fn items(st: &AppState, menu: Menu) -> Result<Vec<Obj>, ApiError> {
         Menu::Connection => connection::items(st).await,
         Menu::Interface => system::interfaces(st).await,
         Menu::User => Ok(st.users.list().into_iter().map(item_obj).collect()),
+        Menu::Scheduler => Ok(st.scheduler.objs()),
+        Menu::Service => Ok(service::items(&st.services)),
         Menu::Identity => Err(ApiError::no_such_command("print")),
     }
 }
@@ -325,7 +334,8 @@ async fn list(st: &AppState, menu: Menu, mut call: Call) -> Result<Response, Api
         Menu::Config(m) => config_change(st, m, &mut call).await,
         Menu::Connection => connection::change(st, call).await,
         Menu::User => system::user_change(st, call).await,
-        Menu::Interface | Menu::Identity => Err(ApiError::no_such_command(
+        Menu::Scheduler => scheduler::change(st, call).await,
+        Menu::Interface | Menu::Identity | Menu::Service => Err(ApiError::no_such_command(
             call.rest.as_deref().unwrap_or(call.method.as_str()),
         )),
     }

@@ -10,7 +10,14 @@
 //! - `query`: `?name=value` filters, `.proplist`, `.query`.
 //! - `menus`: `/rest/…` → menu and method; the configuration's menus.
 //! - `connection`: `/ip/firewall/connection`.
-//! - `system`: `/interface`, `/system/identity`, `/user`, `/export`.
+//! - `system`: `/interface`, `/system/identity`, `/user`.
+//! - `backup`: `/export`, `/backup/…`: export downloads, restore, the files of `backups/`.
+//! - `scheduler`: `/system/scheduler` and the task that runs its entries.
+//! - `service`: `/ip/service` (`www`, `www-ssl`), read-only.
+//! - `resource`: `/system/resource` (uptime, CPU load, memory of the host).
+//! - `session`: `POST /login` and `/logout`, the browser's session cookie.
+//! - `feed`: `GET /ws`, the live feed (websocket).
+//! - `metrics`: `GET /metrics`, Prometheus's text format.
 //!
 //! # A change
 //! Validated whole (the `.rsc` command it means, on a copy) → saved atomically → put in force in
@@ -18,20 +25,30 @@
 //! and the answer's view of the configuration as they were.
 
 mod auth;
+mod backup;
 mod connection;
 mod error;
+pub mod feed;
 mod menus;
+mod metrics;
 mod query;
 mod request;
+mod resource;
+mod scheduler;
+mod service;
+pub mod session;
 mod system;
 
 pub use auth::{Auth, Throttle};
 pub use error::ApiError;
+pub use scheduler::{run as run_scheduler, run_due, Scheduler, SCHEDULER_FILE};
+pub use service::Service;
+pub use system::load_identity;
 
-use crate::engine::{Engine, Snapshot};
+use crate::engine::{Engine, FeedView, Snapshot};
 use crate::store::{Store, StoreError};
 use crate::users::Users;
-use axum::routing::any;
+use axum::routing::{any, get, post};
 use axum::Router;
 use dataplane::firewall::TableKind;
 use shared::config::edit::{Change, Editor};
@@ -55,6 +72,8 @@ pub trait Dataplane: Send + Sync + 'static {
     fn remove_connections(&self, ids: Vec<u32>) -> Option<Vec<u32>>;
     /// Zeroes one rule's counters, or every rule's of the table.
     fn reset_counters(&self, table: TableKind, id: Option<u32>) -> bool;
+    /// The live feed's view for a checked query: counters, the table's counts, one window.
+    fn feed(&self, query: shared::feed::Window) -> Option<FeedView>;
 }
 
 impl Dataplane for Engine {
@@ -72,6 +91,9 @@ impl Dataplane for Engine {
     }
     fn reset_counters(&self, table: TableKind, id: Option<u32>) -> bool {
         Engine::reset_counters(self, table, id)
+    }
+    fn feed(&self, query: shared::feed::Window) -> Option<FeedView> {
+        Engine::feed(self, query)
     }
 }
 
@@ -145,6 +167,14 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// `/system identity` name, saved in the state directory.
     pub identity: Arc<RwLock<String>>,
+    /// Browsers' logins (`POST /login`).
+    pub sessions: Arc<session::Sessions>,
+    /// The live feed's counters.
+    pub feed: Arc<feed::FeedStats>,
+    /// `/system scheduler`, saved in the state directory; how many backups to keep.
+    pub scheduler: Arc<Scheduler>,
+    /// `/ip service`: where the API listens (set by `statewall run`; none in tests).
+    pub services: Arc<Vec<Service>>,
 }
 
 impl AppState {
@@ -156,12 +186,17 @@ impl AppState {
         users: Users,
     ) -> Result<AppState, StoreError> {
         let identity = system::load_identity(&store)?;
+        let scheduler = Scheduler::load(&store, crate::scheduler::unix_now())?;
         Ok(AppState {
             dataplane,
             config: Arc::new(ConfigState::new(store, cfg)),
             users: Arc::new(users),
             auth: Arc::new(Auth::default()),
             identity: Arc::new(RwLock::new(identity)),
+            sessions: Arc::default(),
+            feed: Arc::default(),
+            scheduler: Arc::new(scheduler),
+            services: Arc::default(),
         })
     }
 
@@ -182,11 +217,21 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/rest", any(menus::rest))
         .route("/rest/{*path}", any(menus::rest))
+        .route("/rest/system/resource", any(resource::rest))
+        .route("/rest/system/resource/{*rest}", any(resource::rest))
+        .route("/ws", get(feed::ws))
+        .route("/metrics", get(metrics::metrics))
+        .route("/backup/export", get(backup::download_export))
+        .route("/backup/restore", post(backup::restore))
+        .route("/backup/files", get(backup::files))
+        .route("/backup/files/{name}", get(backup::file))
         .fallback(|| async { ApiError::not_found() })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_login,
         ))
+        .route("/login", post(session::login))
+        .route("/logout", post(session::logout))
         .with_state(state)
 }
 

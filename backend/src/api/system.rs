@@ -1,16 +1,16 @@
 //! The menus that are not the configuration: `/interface` (the router's ports, with counters),
-//! `/system/identity` (the router's name, saved in the state directory), `/user`, and `/export`.
+//! `/system/identity` (the router's name, saved in the state directory) and `/user`. `/export` is
+//! `backup`'s.
 
 use super::error::ApiError;
-use super::menus::{forbidden, item_obj, list_change, print, props_obj, Call, Menu};
+use super::menus::{item_obj, list_change, print, props_obj, Call, Menu};
 use super::query::Obj;
 use super::AppState;
 use crate::store::{write_atomic, Store, StoreError};
-use crate::users::Group;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::json;
 use shared::config::edit::Change;
 use shared::connection::format_id;
 
@@ -37,6 +37,11 @@ pub fn load_identity(store: &Store) -> Result<String, StoreError> {
     }
 }
 
+/// Whether `name` can be the identity: 1 to 255 characters, none a control character.
+pub fn identity_ok(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 255 && !name.chars().any(char::is_control)
+}
+
 /// `/system/identity`: `GET`, `POST print`, `POST set name=…`.
 pub(super) async fn identity(
     st: &AppState,
@@ -61,7 +66,7 @@ pub(super) async fn identity(
             let Some(name) = name else {
                 return Ok(Json(json!([])).into_response());
             };
-            if name.is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
+            if !identity_ok(&name) {
                 return Err(ApiError::bad_request(format!(
                     "invalid value for argument name: \"{name}\", expected 1 to 255 characters"
                 )));
@@ -130,80 +135,4 @@ pub(super) async fn user_change(st: &AppState, mut call: Call) -> Result<Respons
             .find(|i| i.id == id)
             .map(item_obj)
     })
-}
-
-/// `POST /rest/export`: the configuration as a compact `/export` writes it, as `{"ret": text}`.
-/// Takes `compact` (the default), `terse` (one full line per item), and `show-sensitive` (full
-/// group only; the configuration holds no secrets yet, so it changes nothing).
-pub(super) async fn export(st: &AppState, mut call: Call) -> Result<Response, ApiError> {
-    if call.method != Method::POST {
-        return Err(ApiError::no_such_command(call.method.as_str()));
-    }
-    let sensitive = call.input.take("show-sensitive").is_some();
-    if sensitive && call.login.group != Group::Full {
-        return Err(forbidden(&call.login));
-    }
-    let terse = call.input.take("terse").is_some();
-    let _ = call.input.take("compact");
-    let _ = call.input.take("hide-sensitive");
-    if let Some((name, _)) = call.input.args.first() {
-        if name == "verbose" || name == "file" {
-            return Err(ApiError::bad_request(format!(
-                "export {name} is not supported by statewall"
-            )));
-        }
-    }
-    call.input.no_more()?;
-    let script = st.config.read().config().to_script();
-    let body = if terse {
-        shared::rsc::print_terse(&script)
-    } else {
-        shared::rsc::print(&script)
-    };
-    let text = format!("{}\n{body}", export_header(std::time::SystemTime::now()));
-    Ok(Json(json!({ "ret": Value::String(text) })).into_response())
-}
-
-/// RouterOS v7's first export line: `# 2025-11-27 09:34:28 by statewall 0.1.0` (UTC).
-pub fn export_header(now: std::time::SystemTime) -> String {
-    let secs = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    let s = secs % 86_400;
-    format!(
-        "# {y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} by statewall {}",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        env!("CARGO_PKG_VERSION")
-    )
-}
-
-/// The calendar date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn export_header_dates() {
-        let at = |s: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s);
-        assert!(export_header(at(0)).starts_with("# 1970-01-01 00:00:00 by statewall "));
-        // 2025-11-27 09:34:28 UTC (the date of a RouterOS export in routeros.md §7).
-        assert!(export_header(at(1_764_236_068)).starts_with("# 2025-11-27 09:34:28 by"));
-        assert!(export_header(at(951_782_400)).starts_with("# 2000-02-29 00:00:00"));
-    }
 }

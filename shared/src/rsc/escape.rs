@@ -24,12 +24,12 @@ const ESCAPES: &[(char, char, bool)] = &[
 ];
 
 /// What `\c` stands for, when `c` names an escape.
-pub(crate) fn named(c: char) -> Option<char> {
+pub fn named(c: char) -> Option<char> {
     ESCAPES.iter().find(|e| e.0 == c).map(|e| e.1)
 }
 
 /// The value of one hex digit of a `\XX` escape: `0-9` or `A-F`.
-pub(crate) fn hex_digit(c: char) -> Option<u8> {
+pub fn hex_digit(c: char) -> Option<u8> {
     match c {
         '0'..='9' | 'A'..='F' => c.to_digit(16).and_then(|d| u8::try_from(d).ok()),
         _ => None,

@@ -26,6 +26,9 @@ mod validate;
 
 pub use ast::{Arg, Command, Script, Selector, Value, Verb};
 pub use error::{ErrorKind, Pos, RscError};
+/// How quoted strings are read (`\c` and `\XX` escapes), for the backend's scripting subset,
+/// which must read strings exactly as scripts here do.
+pub use escape::{hex_digit, named as escaped_char};
 pub use printer::{print, print_terse};
 pub use validate::validate;
 

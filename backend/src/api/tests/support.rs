@@ -4,7 +4,7 @@
 //! the pipeline's own.
 
 use crate::api::{app, AppState, Dataplane};
-use crate::engine::{remove_connections, Snapshot};
+use crate::engine::{remove_connections, FeedView, Snapshot};
 use crate::store::tests::TempDir;
 use crate::store::{Store, CONFIG_FILE};
 use crate::users::tests::test_params;
@@ -51,6 +51,11 @@ impl Local {
     /// The router after a LAN host opened a TCP and a UDP connection to the internet and
     /// pinged the router.
     pub fn new(cfg: &RouterConfig) -> Local {
+        Local::with_table_size(cfg, Options::default().max_connections)
+    }
+
+    /// As [`Local::new`], with room for `max_connections` entries.
+    pub fn with_table_size(cfg: &RouterConfig, max_connections: usize) -> Local {
         let ports = [("ether1", 0xe1), ("ether2", 0xe2)]
             .map(|(name, b)| Port {
                 name: name.into(),
@@ -60,6 +65,7 @@ impl Local {
             .to_vec();
         let opts = Options {
             accept_any_mac: true,
+            max_connections,
             ..Options::default()
         };
         let mut router = Pipeline::new(ports, cfg, opts);
@@ -92,6 +98,13 @@ impl Local {
         self.router.lock().unwrap()
     }
 
+    /// Feeds a frame received on `port` (at a time before the one the API sees).
+    pub fn receive(&self, port: u8, frame: Vec<u8>) {
+        let at = Instant::from_millis(50);
+        self.router()
+            .process(at, port.into(), frame, &mut Vec::new());
+    }
+
     /// The connection-tracking settings in force.
     pub fn udp_timeout(&self) -> shared::duration::Duration {
         self.router().conntrack().settings().udp_timeout
@@ -120,6 +133,18 @@ impl Dataplane for Local {
         self.router().ruleset().reset_counters(table, id);
         true
     }
+    fn feed(&self, query: shared::feed::Window) -> Option<FeedView> {
+        let router = self.router();
+        let history = vec![router.conntrack().len() as u64];
+        Some(FeedView::of(
+            &router,
+            self.now,
+            &query,
+            0,
+            &mut Vec::new(),
+            history,
+        ))
+    }
 }
 
 /// A whole server: the axum router, its state, the router in memory, the state directory.
@@ -131,6 +156,11 @@ pub struct Server {
 }
 
 pub fn server() -> Server {
+    server_with(Local::new)
+}
+
+/// A server whose router in memory `local` makes from the configuration.
+pub fn server_with(local: impl FnOnce(&RouterConfig) -> Local) -> Server {
     let dir = TempDir::new("api");
     let store = Store::open(&dir.0).unwrap();
     let cfg = RouterConfig::from_rsc(SOHO).unwrap();
@@ -144,7 +174,7 @@ pub fn server() -> Server {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .to_vec();
     users.apply(&Change::Add(viewer)).unwrap();
-    let local = Arc::new(Local::new(&cfg));
+    let local = Arc::new(local(&cfg));
     let state = AppState::new(local.clone(), store, cfg, users).unwrap();
     Server {
         app: app(state.clone()),
