@@ -383,7 +383,12 @@ pub fn run(args: &Args) -> Result<(), RunError> {
             })
             .map_err(RunError::Threads)?
     };
-    let state = AppState::new(engine.clone(), store, cfg, users)?;
+    let routed = Arc::new(Routed {
+        engine: engine.clone(),
+        tun: tun.clone(),
+        addrs: std::sync::Mutex::new(host_addresses(&cfg)),
+    });
+    let state = AppState::new(routed, store, cfg, users)?;
     let serving = api.serve(state, args.keep_backups as usize);
     tracing::info!(ports = %names.join(","), "statewall is routing; SIGINT or SIGTERM stops it");
 
@@ -418,4 +423,58 @@ pub(crate) fn mac_text(m: [u8; 6]) -> String {
         .map(|b| format!("{b:02X}"))
         .collect::<Vec<_>>()
         .join(":")
+}
+
+/// The router's addresses as the host's stack must carry them on the TUN device.
+fn host_addresses(cfg: &RouterConfig) -> Vec<(std::net::Ipv4Addr, u8)> {
+    cfg.addresses
+        .iter()
+        .filter(|a| !a.disabled)
+        .map(|a| (a.address, a.prefix_len))
+        .collect()
+}
+
+/// The running engine as the API sees it: a new configuration also moves the router's
+/// addresses on the TUN device, so the host's services answer on the addresses in force.
+struct Routed {
+    engine: Arc<Engine>,
+    tun: Arc<Tun>,
+    addrs: std::sync::Mutex<Vec<(std::net::Ipv4Addr, u8)>>,
+}
+
+impl crate::api::Dataplane for Routed {
+    fn snapshot(&self) -> Option<crate::engine::Snapshot> {
+        self.engine.snapshot()
+    }
+    fn stats(&self) -> Option<crate::engine::Snapshot> {
+        self.engine.stats()
+    }
+    fn reconfigure(&self, cfg: RouterConfig) -> bool {
+        let want = host_addresses(&cfg);
+        if !self.engine.reconfigure(cfg) {
+            return false;
+        }
+        let mut have = self.addrs.lock().unwrap_or_else(|e| e.into_inner());
+        for &(a, len) in have.iter().filter(|x| !want.contains(x)) {
+            if let Err(e) = self.tun.remove_address(a, len) {
+                tracing::warn!(error = %e, "router services");
+            }
+        }
+        for &(a, len) in want.iter().filter(|x| !have.contains(x)) {
+            if let Err(e) = self.tun.add_address(a, len) {
+                tracing::warn!(error = %e, "router services");
+            }
+        }
+        *have = want;
+        true
+    }
+    fn remove_connections(&self, ids: Vec<u32>) -> Option<Vec<u32>> {
+        self.engine.remove_connections(ids)
+    }
+    fn reset_counters(&self, table: dataplane::firewall::TableKind, id: Option<u32>) -> bool {
+        self.engine.reset_counters(table, id)
+    }
+    fn feed(&self, query: shared::feed::Window) -> Option<crate::engine::FeedView> {
+        self.engine.feed(query)
+    }
 }

@@ -621,3 +621,44 @@ fn a_scheduled_backup_appears_within_its_interval() {
         "the backup does not restore cleanly: {answer}"
     );
 }
+
+/// An address added through the API is in force at once: the router answers ARP for it and the
+/// host's services (the API itself) answer on it, behind the input chain.
+#[test]
+fn an_address_added_through_the_api_serves_at_once() {
+    const TEST: &str = "an_address_added_through_the_api_serves_at_once";
+    let Some(_turn) = turn(TEST) else { return };
+    let (_time, lab) = start(TEST);
+    curl_status(
+        &lab,
+        201,
+        &[
+            "-X",
+            "PUT",
+            "-H",
+            "content-type: application/json",
+            "-d",
+            r#"{"address":"198.51.100.254/24","interface":"ether2"}"#,
+            "/rest/ip/address",
+        ],
+    );
+    let cred = format!("admin:{LAB_ADMIN_PASSWORD}");
+    let out = lab.run(
+        Node::Pc1,
+        &[
+            "curl",
+            "-sk",
+            "--max-time",
+            "10",
+            "-u",
+            &cred,
+            "https://198.51.100.254/rest/system/identity",
+        ],
+    );
+    let body = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        body.contains("\"name\""),
+        "the API on the new address 198.51.100.254: {body} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -134,6 +134,17 @@ impl Tun {
         )
     }
 
+    /// Takes an address off the device (`ip addr del`), when the configuration drops it.
+    pub fn remove_address(&self, addr: Ipv4Addr, prefix_len: u8) -> Result<(), PortError> {
+        let cidr = format!("{addr}/{prefix_len}");
+        run_command(
+            &self.name,
+            &format!("removing the address {cidr}"),
+            &["ip", "addr", "del", &cidr, "dev", &self.name],
+            None,
+        )
+    }
+
     /// Routes everything the host does not know better through the router
     /// (`ip route replace default dev <tun>`).
     pub fn set_default_route(&self) -> Result<(), PortError> {
