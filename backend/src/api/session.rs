@@ -73,6 +73,12 @@ impl Sessions {
             .map(|(login, _)| login.clone())
     }
 
+    /// Ends every session: a change to `/user` (a new password, a removed or demoted user) must
+    /// not leave a browser logged in on the old terms.
+    pub fn close_all(&self) {
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     pub fn close(&self, token: &str) {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         open.remove(&token_key(token));
@@ -185,6 +191,20 @@ mod tests {
         assert_ne!(other, token);
         s.close(&other);
         assert_eq!(s.check(&other, t0), None);
+    }
+
+    #[test]
+    fn closing_all_ends_every_session() {
+        let s = Sessions::default();
+        let now = Instant::now();
+        let login = Login {
+            user: "admin".into(),
+            group: Group::Full,
+        };
+        let a = s.open(login.clone(), now);
+        let b = s.open(login, now);
+        s.close_all();
+        assert!(s.check(&a, now).is_none() && s.check(&b, now).is_none());
     }
 
     #[test]

@@ -127,6 +127,7 @@ pub(super) async fn user_change(st: &AppState, mut call: Call) -> Result<Respons
     }
     let added = st.blocking(move |st| st.users.apply(&change)).await??;
     st.auth.forget_logins();
+    st.sessions.close_all();
     tracing::info!(added = added.map(format_id), "users changed");
     answer.respond(&call.path, added, |id| {
         st.users

@@ -683,6 +683,26 @@ async fn browser_logins_give_a_session_cookie() {
     r.headers_mut()
         .insert(header::COOKIE, HeaderValue::from_str(&cookie).unwrap());
     assert_eq!(s.send(r).await.status, StatusCode::OK);
+    // A password change (any change to /user) ends the sessions opened before it.
+    let changed = s
+        .post(
+            "/rest/user/set",
+            json!({".id": "admin", "password": ADMIN.1}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.json);
+    let mut r = request(None, Method::GET, "/rest/system/identity", None);
+    r.headers_mut()
+        .insert(header::COOKIE, HeaderValue::from_str(&cookie).unwrap());
+    assert_eq!(s.send(r).await.status, StatusCode::UNAUTHORIZED);
+    let ok = s.send(login(ADMIN.0, ADMIN.1)).await;
+    let cookie = ok
+        .header(header::SET_COOKIE)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let mut out = request(None, Method::POST, "/logout", None);
     out.headers_mut()
         .insert(header::COOKIE, HeaderValue::from_str(&cookie).unwrap());
