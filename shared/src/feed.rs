@@ -303,8 +303,8 @@ pub struct FlowCounters {
     pub dropped: u64,
 }
 
-/// Connection tracking's counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Connection tracking's counters (the engine counts in this type itself).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct ConntrackCounters {
     /// Packets by connection state.

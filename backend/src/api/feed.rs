@@ -28,9 +28,9 @@ use axum::Extension;
 use dataplane::firewall::{RuleStats, TableKind};
 use shared::connection::format_id;
 use shared::feed::{
-    ClientMessage, ConntrackCounters, FieldError, FlowCounters, NamedCount, NatEntries,
-    PortCounters, RuleCounters, ServerMessage, Snapshot, SystemResource, Window, WindowView,
-    DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS,
+    ClientMessage, FieldError, FlowCounters, NamedCount, NatEntries, PortCounters, RuleCounters,
+    ServerMessage, Snapshot, SystemResource, Window, WindowView, DEFAULT_INTERVAL_MS,
+    MIN_INTERVAL_MS,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -298,20 +298,7 @@ pub(super) fn build(
             .drop_table()
             .map(|(r, n)| NamedCount::new(r.as_str(), n))
             .collect(),
-        conntrack: ConntrackCounters {
-            new: ct.new,
-            established: ct.established,
-            related: ct.related,
-            invalid: ct.invalid,
-            untracked: ct.untracked,
-            created: ct.created,
-            expired: ct.expired,
-            evicted: ct.evicted,
-            removed: ct.removed,
-            killed: ct.killed,
-            dropped_full: ct.dropped_full,
-            insert_failed: ct.insert_failed,
-        },
+        conntrack: *ct,
         total_entries: s.total_entries as u64,
         max_entries: s.max_entries as u64,
         entries_by_protocol: by_protocol(&t.by_protocol),

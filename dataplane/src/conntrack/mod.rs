@@ -79,28 +79,9 @@ impl Tracked {
     }
 }
 
-/// Counters for the dashboard and `/metrics`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counters {
-    pub new: u64,
-    pub established: u64,
-    pub related: u64,
-    pub invalid: u64,
-    pub untracked: u64,
-    /// Entries that entered the table (confirmed).
-    pub created: u64,
-    pub expired: u64,
-    /// Unassured entries removed to make room (early drop).
-    pub evicted: u64,
-    /// Entries removed by request (API, flush).
-    pub removed: u64,
-    /// Entries ended by the protocol (a RST before any reply, a SYN reopening a closed entry).
-    pub killed: u64,
-    /// New connections refused because the table was full and nothing could be evicted.
-    pub dropped_full: u64,
-    /// New connections whose tuple clashed with an entry at confirmation.
-    pub insert_failed: u64,
-}
+/// Counters for the dashboard and `/metrics`: the feed's own type, so the browser and the engine
+/// count the same fields.
+pub use shared::feed::ConntrackCounters as Counters;
 
 /// The pending slot number: the unconfirmed entry of the packet in flight.
 pub const PENDING: u32 = u32::MAX - 1;
