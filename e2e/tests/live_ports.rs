@@ -57,6 +57,21 @@ impl Netns {
         run_ok(&argv)
     }
 
+    /// Waits until `dev` has carrier and its queueing discipline is attached. The kernel does
+    /// both later, from its link-watch work; until then the device's qdisc is `noop`, which drops
+    /// every frame sent through it (a qdisc-bypass socket is not affected, the host's stack is).
+    fn wait_carrier(&self, dev: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let line = self.ip(&["-o", "link", "show", dev]);
+            if line.contains("state UP") && !line.contains("qdisc noop") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{dev} never came up: {line}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Runs a command inside the namespace.
     fn exec(&self, args: &[&str]) -> Output {
         let mut argv = vec!["ip", "netns", "exec", &self.name];
@@ -116,6 +131,8 @@ fn veth_lab(tag: &str) -> Netns {
     ns.ip(&["link", "add", "p0", "type", "veth", "peer", "name", "p1"]);
     ns.ip(&["link", "set", "p0", "up"]);
     ns.ip(&["link", "set", "p1", "up"]);
+    ns.wait_carrier("p0");
+    ns.wait_carrier("p1");
     ns
 }
 

@@ -134,6 +134,27 @@ pub(crate) fn ip(args: &[&str]) -> Result<(), LabError> {
     run("ip", args, None).map(drop)
 }
 
+/// Waits (up to 5 s) until `dev` in namespace `ns` has carrier and a queueing discipline. The
+/// kernel attaches the qdisc later, from its link-watch work; until then the device's qdisc is
+/// `noop`, which drops every frame a host sends, so a test's first packet could vanish.
+pub(crate) fn wait_carrier(ns: &str, dev: &str) -> Result<(), LabError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let out = run("ip", &["-n", ns, "-o", "link", "show", dev], None)?;
+        let line = String::from_utf8_lossy(&out.stdout).into_owned();
+        if line.contains("state UP") && !line.contains("qdisc noop") {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(LabError::Io {
+                context: format!("{dev} in {ns} never came up: {}", line.trim()),
+                source: io::Error::from(io::ErrorKind::TimedOut),
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Writes a sysctl of the calling thread's network namespace (`net/ipv4/ip_forward`).
 /// `/proc/sys/net` shows the namespace of the thread that opens it.
 pub(crate) fn sysctl(key: &str, value: &str) -> io::Result<()> {

@@ -289,6 +289,13 @@ pub(crate) fn build(
             Some(&config::kernel_ruleset()),
         )?;
     }
+    for (node, _) in lan_hosts() {
+        netns::wait_carrier(&ns(node), HOST_PORT)?;
+    }
+    netns::wait_carrier(&wan, HOST_PORT)?;
+    for port in [ROUTER_WAN_PORT, ROUTER_LAN_PORT] {
+        netns::wait_carrier(&rtr, port)?;
+    }
     Ok(())
 }
 
