@@ -30,6 +30,8 @@ pub const MAX_LIMIT: u32 = 500;
 /// Samples of the entry count kept, one per [`HISTORY_INTERVAL_MS`].
 pub const HISTORY_LEN: usize = 120;
 pub const HISTORY_INTERVAL_MS: u64 = 1000;
+/// Hosts in each of the snapshot's top lists.
+pub const TOP_HOSTS: usize = 10;
 
 /// The `tcp-state` values an entry may have, as RouterOS names them, in the order of a
 /// connection's life.
@@ -232,6 +234,11 @@ pub struct Snapshot {
     pub nat_entries: NatEntries,
     /// `total-entries` once per [`HISTORY_INTERVAL_MS`], oldest first, at most [`HISTORY_LEN`].
     pub history: Vec<u64>,
+    /// The original source addresses with the most entries, most first, at most [`TOP_HOSTS`].
+    pub top_hosts_by_connections: Vec<HostCount>,
+    /// The original source addresses whose entries carry the most bytes per second (both
+    /// directions), most first, at most [`TOP_HOSTS`]; hosts with no traffic are left out.
+    pub top_hosts_by_rate: Vec<HostCount>,
     /// Firewall and NAT rules in configuration order, with their counters.
     pub rules: Vec<RuleCounters>,
     pub window: WindowView,
@@ -326,6 +333,17 @@ pub struct ConntrackCounters {
     /// New connections refused: the table was full.
     pub dropped_full: u64,
     pub insert_failed: u64,
+}
+
+/// A host of the connection table: the address that opened its entries (the original source,
+/// a LAN client for outgoing traffic), how many it has and their rate now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct HostCount {
+    pub address: std::net::Ipv4Addr,
+    pub connections: u64,
+    /// Bytes per second, both directions of all its entries.
+    pub rate: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

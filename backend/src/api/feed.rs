@@ -312,6 +312,8 @@ pub(super) fn build(
             dstnat: t.dstnat,
         },
         history: view.history,
+        top_hosts_by_connections: t.top_by_connections,
+        top_hosts_by_rate: t.top_by_rate,
         rules: rule_counters(st, &s.rules),
         window: WindowView {
             query,

@@ -12,9 +12,12 @@ use dataplane::conntrack::{status, Conn, Dir};
 use dataplane::pipeline::Router;
 use dataplane::time::Instant;
 use shared::connection::ConnectionEntry;
-use shared::feed::{SortColumn, Window, HISTORY_INTERVAL_MS, HISTORY_LEN, TCP_STATES};
+use shared::feed::{
+    HostCount, SortColumn, Window, HISTORY_INTERVAL_MS, HISTORY_LEN, TCP_STATES, TOP_HOSTS,
+};
 use std::cmp::Ordering;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::net::Ipv4Addr;
 
 /// One feed tick's worth of the router's state.
 #[derive(Debug, Clone)]
@@ -36,6 +39,9 @@ pub struct TableView {
     /// Entries with a source, a destination translation.
     pub srcnat: u64,
     pub dstnat: u64,
+    /// Original source addresses: most entries first, and highest rate first.
+    pub top_by_connections: Vec<HostCount>,
+    pub top_by_rate: Vec<HostCount>,
     /// Entries the window's filter matches.
     pub matching: u64,
     /// The window: at most `limit` of them, from `offset`, in order.
@@ -66,6 +72,7 @@ fn table_view(router: &Router, now: Instant, q: &Window, scratch: &mut Vec<u32>)
     // By `TcpState` number (the kernel's, 0..=9), with the name each has.
     let mut by_state = [(None::<&'static str>, 0u64); 16];
     let (mut srcnat, mut dstnat) = (0, 0);
+    let mut hosts: HashMap<Ipv4Addr, (u64, u64)> = HashMap::new();
     scratch.clear();
     for (slot, c) in table.iter() {
         // As `Conntrack::entries`: an entry past its deadline is gone, whether or not the
@@ -79,6 +86,10 @@ fn table_view(router: &Router, now: Instant, q: &Window, scratch: &mut Vec<u32>)
             cell.0 = Some(t.state.routeros_name());
             cell.1 += 1;
         }
+        let host = hosts.entry(c.orig().src).or_default();
+        host.0 += 1;
+        host.1 += u64::from(c.rate.bytes_per_sec(now, Dir::Orig))
+            + u64::from(c.rate.bytes_per_sec(now, Dir::Reply));
         srcnat += u64::from(c.has(status::SRC_NAT));
         dstnat += u64::from(c.has(status::DST_NAT));
         if matches(q, c) {
@@ -129,11 +140,40 @@ fn table_view(router: &Router, now: Instant, q: &Window, scratch: &mut Vec<u32>)
             .filter(|(_, n)| *n > 0)
             .collect(),
         by_tcp_state,
+        top_by_connections: top_hosts(&hosts, |&(n, _)| n),
+        top_by_rate: top_hosts(&hosts, |&(_, rate)| rate),
         srcnat,
         dstnat,
         matching: matching as u64,
         entries,
     }
+}
+
+/// The [`TOP_HOSTS`] hosts with the highest `key` (above zero), highest first; ties by address.
+fn top_hosts(
+    hosts: &HashMap<Ipv4Addr, (u64, u64)>,
+    key: impl Fn(&(u64, u64)) -> u64,
+) -> Vec<HostCount> {
+    let mut all: Vec<(Ipv4Addr, u64, u64)> = hosts
+        .iter()
+        .filter(|(_, v)| key(v) > 0)
+        .map(|(a, &(n, rate))| (*a, n, rate))
+        .collect();
+    let order = |a: &(Ipv4Addr, u64, u64), b: &(Ipv4Addr, u64, u64)| {
+        key(&(b.1, b.2)).cmp(&key(&(a.1, a.2))).then(a.0.cmp(&b.0))
+    };
+    if all.len() > TOP_HOSTS {
+        all.select_nth_unstable_by(TOP_HOSTS, order);
+        all.truncate(TOP_HOSTS);
+    }
+    all.sort_unstable_by(order);
+    all.into_iter()
+        .map(|(address, connections, rate)| HostCount {
+            address,
+            connections,
+            rate,
+        })
+        .collect()
 }
 
 /// Whether an entry passes every part of the window's filter.
@@ -302,6 +342,34 @@ mod tests {
         assert_eq!(syn_sent, Some(&("syn-sent", 1)));
         assert_eq!(v.by_tcp_state.len(), TCP_STATES.len());
         assert_eq!((v.srcnat, v.dstnat), (1, 0));
+    }
+
+    #[test]
+    fn top_hosts_rank_the_sources_by_entries_and_by_rate() {
+        // Hosts .10–.109 have two UDP entries each (i and i + 200), .110–.209 one, and .10 the
+        // TCP one as well.
+        let r = router(300);
+        // A rate is the last complete second's: look in the second after the traffic.
+        let v = table_view(
+            &r,
+            Instant::from_millis(1500),
+            &Window::counts_only(),
+            &mut Vec::new(),
+        );
+        let hosts = |list: &[HostCount]| -> Vec<(Ipv4Addr, u64)> {
+            list.iter().map(|h| (h.address, h.connections)).collect()
+        };
+        let mut want = vec![(Ipv4Addr::new(198, 51, 100, 10), 3)];
+        want.extend((11..20).map(|h| (Ipv4Addr::new(198, 51, 100, h), 2)));
+        assert_eq!(hosts(&v.top_by_connections), want);
+
+        // Rates: the host whose entries carried the most bytes leads (the payload grows with i,
+        // so .109, with flows 99 and 299, is first); highest first, at most ten.
+        let rates: Vec<u64> = v.top_by_rate.iter().map(|h| h.rate).collect();
+        assert_eq!(rates.len(), TOP_HOSTS);
+        assert!(rates.windows(2).all(|w| w[0] >= w[1]), "{rates:?}");
+        assert!(rates[TOP_HOSTS - 1] > 0);
+        assert_eq!(v.top_by_rate[0].address, Ipv4Addr::new(198, 51, 100, 109));
     }
 
     #[test]

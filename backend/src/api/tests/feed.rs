@@ -209,6 +209,19 @@ async fn snapshots_carry_the_router_and_the_window_asked_for() {
     assert_eq!(snap.flow.srcnat, 2);
     assert_eq!(snap.conntrack.created, 3);
     assert_eq!(snap.history, [3]);
+    let top: Vec<_> = snap
+        .top_hosts_by_connections
+        .iter()
+        .map(|h| (h.address.to_string(), h.connections))
+        .collect();
+    let sources: std::collections::BTreeSet<_> = snap
+        .window
+        .entries
+        .iter()
+        .map(|e| e.src_address.split(':').next().unwrap().to_string())
+        .collect();
+    assert_eq!(top.iter().map(|(_, n)| n).sum::<u64>(), 3, "{top:?}");
+    assert!(top.iter().all(|(a, _)| sources.contains(a)), "{top:?}");
     assert_eq!(snap.drops.len(), dataplane::pipeline::DropReason::ALL.len());
     let ports: Vec<_> = snap.ports.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(ports, ["ether1", "ether2"]);
