@@ -6,6 +6,7 @@
 //! - [`router_replay`]: `statewall replay --config`, captures through the whole router.
 //! - `statewall run`: [`backend::run`], the router on the host's interfaces.
 //! - `statewall lab`: [`backend::lab`], the router in a network-namespace lab.
+//! - `statewall console`: [`backend::console`], a RouterOS terminal on the running router.
 
 mod replay;
 mod router_replay;
@@ -34,6 +35,9 @@ enum Command {
     /// Run the router in a lab of network namespaces (PCs, a web server, an ISP with internet
     /// servers) with a steady mix of traffic; the dashboard is forwarded to 127.0.0.1.
     Lab(backend::lab::cli::Args),
+    /// A RouterOS terminal on the running router, through its binary API (8728, or 8729 with
+    /// --tls): menus, print/set/add/remove, /export, history and Tab completion.
+    Console(backend::console::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
             replay::run(&args).map_err(|e| Box::new(e) as Box<dyn std::error::Error>)
         }
         Command::Lab(args) => return backend::lab::cli::run(&args),
+        Command::Console(args) => return backend::console::run(&args),
         Command::Run(args) => {
             backend::host::init_tracing("info");
             backend::run::run(&args).map_err(|e| Box::new(e) as Box<dyn std::error::Error>)

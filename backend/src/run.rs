@@ -1,8 +1,9 @@
 //! `statewall run [--config FILE.rsc]`: the router on the host's real interfaces.
 //!
 //! Start-up first reads what it keeps in the state directory (the saved configuration, or
-//! `--config`'s file to seed it; the users) and opens the API's listeners (HTTP, and HTTPS with
-//! its certificate, made on the first start unless given), so that a mistake there stops it
+//! `--config`'s file to seed it; the users) and opens the API's listeners (HTTP, HTTPS with its
+//! certificate, made on the first start unless given, and the binary API plain and over TLS with
+//! the same certificate), so that a mistake there stops it
 //! before the host is touched. Then it checks each port the configuration names
 //! (GRO/LRO off, no kernel addresses, IPv6 and kernel ARP off on it), loads a kernel guard so the
 //! host stack never handles what arrives on the ports, opens them, and puts the router's
@@ -13,6 +14,7 @@
 
 use crate::api::{self, AppState};
 use crate::engine::{Engine, HostSink, Msg};
+use crate::ros_api;
 use crate::store::{Origin, Store, StoreError};
 use crate::tls::{self, TlsError};
 use crate::users::{self, Users, UsersError};
@@ -62,6 +64,14 @@ pub struct Args {
     /// Where the HTTPS API (www-ssl: the same API over TLS) listens; `none` turns it off.
     #[arg(long, value_name = "ADDR:PORT|none", default_value = "0.0.0.0:443")]
     pub https_listen: Listen,
+    /// Where the binary API (`api`, RouterOS's port 8728: the same commands as REST, for
+    /// API clients such as routeros_api and librouteros) listens; `none` turns it off.
+    #[arg(long, value_name = "ADDR:PORT|none", default_value = "0.0.0.0:8728")]
+    pub api_listen: Listen,
+    /// Where the binary API over TLS (`api-ssl`, port 8729, with the HTTPS certificate)
+    /// listens; `none` turns it off.
+    #[arg(long, value_name = "ADDR:PORT|none", default_value = "0.0.0.0:8729")]
+    pub api_ssl_listen: Listen,
     /// The HTTPS certificate chain (PEM). Without --tls-cert and --tls-key, a self-signed
     /// certificate (for the router's identity and addresses) is made on the first start and
     /// kept in the state directory as tls/cert.pem and tls/key.pem.
@@ -90,6 +100,11 @@ pub enum RunError {
     Users(#[from] UsersError),
     #[error("HTTP API on {addr}: {source}")]
     Http {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("binary API on {addr}: {source}")]
+    Api {
         addr: SocketAddr,
         source: std::io::Error,
     },
@@ -133,14 +148,12 @@ impl std::str::FromStr for Listen {
 struct Api {
     runtime: tokio::runtime::Runtime,
     http: (TcpListener, SocketAddr),
-    https: Option<Https>,
-}
-
-struct Https {
-    listener: TcpListener,
-    addr: SocketAddr,
-    config: Arc<ServerConfig>,
-    source: tls::Source,
+    https: Option<(TcpListener, SocketAddr)>,
+    /// The binary API, plain and over TLS.
+    api: Option<(TcpListener, SocketAddr)>,
+    api_ssl: Option<(TcpListener, SocketAddr)>,
+    /// The certificate of HTTPS and api-ssl (loaded when either is on).
+    tls: Option<(Arc<ServerConfig>, tls::Source)>,
 }
 
 impl Api {
@@ -160,44 +173,50 @@ impl Api {
             Ok((listener, local))
         };
         let http = bind(args.http_listen)?;
-        let https = match args.https_listen.0 {
-            None => None,
-            Some(addr) => {
-                let given = args.tls_cert.as_deref().zip(args.tls_key.as_deref());
-                let identity = api::load_identity(store)?;
-                let addresses: Vec<IpAddr> = cfg
-                    .addresses
-                    .iter()
-                    .map(|a| IpAddr::V4(a.address))
-                    .collect();
-                let (config, source) = tls::load(store, given, &identity, &addresses)?;
-                if let tls::Source::SelfSigned {
-                    cert,
-                    created: true,
-                } = &source
-                {
-                    tracing::info!(
-                        cert = %cert.display(),
-                        "first start: self-signed certificate made for {identity} and the router's addresses"
-                    );
-                }
-                let (listener, addr) = bind(addr)?;
-                Some(Https {
-                    listener,
-                    addr,
-                    config,
-                    source,
-                })
+        let tls = if args.https_listen.0.is_some() || args.api_ssl_listen.0.is_some() {
+            let given = args.tls_cert.as_deref().zip(args.tls_key.as_deref());
+            let identity = api::load_identity(store)?;
+            let addresses: Vec<IpAddr> = cfg
+                .addresses
+                .iter()
+                .map(|a| IpAddr::V4(a.address))
+                .collect();
+            let (config, source) = tls::load(store, given, &identity, &addresses)?;
+            if let tls::Source::SelfSigned {
+                cert,
+                created: true,
+            } = &source
+            {
+                tracing::info!(
+                    cert = %cert.display(),
+                    "first start: self-signed certificate made for {identity} and the router's addresses"
+                );
             }
+            Some((config, source))
+        } else {
+            None
         };
+        let https = args.https_listen.0.map(bind).transpose()?;
+        let bind_api = |addr: SocketAddr| {
+            bind(addr).map_err(|e| match e {
+                RunError::Http { addr, source } => RunError::Api { addr, source },
+                other => other,
+            })
+        };
+        let api = args.api_listen.0.map(bind_api).transpose()?;
+        let api_ssl = args.api_ssl_listen.0.map(bind_api).transpose()?;
         Ok(Api {
             runtime,
             http,
             https,
+            api,
+            api_ssl,
+            tls,
         })
     }
 
-    /// Serves HTTP and HTTPS, and runs the scheduler, until [`Serving::stop`].
+    /// Serves HTTP, HTTPS and the binary API (plain and TLS), and runs the scheduler, until
+    /// [`Serving::stop`].
     fn serve(self, mut state: AppState, keep_backups: usize) -> Serving {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let stopping = move || {
@@ -207,12 +226,16 @@ impl Api {
             }
         };
         let (listener, addr) = self.http;
-        let mut services = vec![api::Service::www(Some(addr))];
-        match &self.https {
-            Some(h) => services.push(api::Service::www_ssl(Some(h.addr), h.source.describe())),
-            None => services.push(api::Service::www_ssl(None, "none".into())),
-        }
-        state.services = Arc::new(services);
+        let certificate = self
+            .tls
+            .as_ref()
+            .map_or_else(|| "none".to_string(), |(_, source)| source.describe());
+        state.services = Arc::new(vec![
+            api::Service::www(Some(addr)),
+            api::Service::www_ssl(self.https.as_ref().map(|h| h.1), certificate.clone()),
+            api::Service::api(self.api.as_ref().map(|a| a.1)),
+            api::Service::api_ssl(self.api_ssl.as_ref().map(|a| a.1), certificate.clone()),
+        ]);
         state.scheduler.set_keep_backups(keep_backups);
         let mut tasks = vec![(
             "HTTP",
@@ -220,17 +243,43 @@ impl Api {
                 .spawn(api::serve(listener, state.clone(), stopping())),
         )];
         tracing::info!(listen = %addr, "HTTP API: RouterOS REST at http://{addr}/rest");
-        if let Some(h) = self.https {
+        if let (Some((listener, addr)), Some((config, _))) = (self.https, &self.tls) {
             let app = api::app(state.clone());
             tasks.push((
                 "HTTPS",
                 self.runtime
-                    .spawn(tls::serve(h.listener, h.config, app, stopping())),
+                    .spawn(tls::serve(listener, config.clone(), app, stopping())),
             ));
             tracing::info!(
-                listen = %h.addr,
-                certificate = %h.source.describe(),
-                "HTTPS API: RouterOS REST at https://{}/rest", h.addr
+                listen = %addr,
+                certificate = %certificate,
+                "HTTPS API: RouterOS REST at https://{addr}/rest"
+            );
+        }
+        if let Some((listener, addr)) = self.api {
+            let serving = ros_api::serve(
+                listener,
+                None,
+                state.clone(),
+                ros_api::Options::default(),
+                stopping(),
+            );
+            tasks.push(("API", self.runtime.spawn(serving)));
+            tracing::info!(listen = %addr, "binary API (api) on {addr}");
+        }
+        if let (Some((listener, addr)), Some((config, _))) = (self.api_ssl, &self.tls) {
+            let serving = ros_api::serve(
+                listener,
+                Some(ros_api::tls_config(config)),
+                state.clone(),
+                ros_api::Options::default(),
+                stopping(),
+            );
+            tasks.push(("API-SSL", self.runtime.spawn(serving)));
+            tracing::info!(
+                listen = %addr,
+                certificate = %certificate,
+                "binary API over TLS (api-ssl) on {addr}"
             );
         }
         let scheduler = self.runtime.spawn(api::run_scheduler(state));

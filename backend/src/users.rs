@@ -402,10 +402,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::store::tests::TempDir;
 
-    /// Cheap argon2 parameters: tests hash many passwords.
-    pub(crate) fn test_params() -> Params {
-        Params::new(8, 1, 1, None).unwrap()
-    }
+    pub(crate) use crate::testing::cheap_params as test_params;
 
     fn args(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

@@ -29,3 +29,28 @@ pub fn require_root(test: &str) -> bool {
     eprintln!("SKIP {test}: needs root (network namespaces); runs in CI");
     false
 }
+
+/// Returns true if `python3` can import every module of `modules` (the clients a test drives);
+/// otherwise prints why the test skips and returns false. Under CI a missing module is a
+/// failure, not a skip (`scripts/install-deps.sh` installs them).
+pub fn require_python_modules(test: &str, modules: &[&str]) -> bool {
+    let import = format!("import {}", modules.join(", "));
+    let found = std::process::Command::new("python3")
+        .args(["-c", &import])
+        .output();
+    let why = match found {
+        Ok(out) if out.status.success() => return true,
+        Ok(out) => String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_string(),
+        Err(e) => format!("python3: {e}"),
+    };
+    assert!(
+        !in_ci(),
+        "{test}: needs the Python modules {modules:?} ({why}), and CI must not skip it"
+    );
+    eprintln!("SKIP {test}: needs the Python modules {modules:?} ({why}); scripts/install-deps.sh installs them");
+    false
+}

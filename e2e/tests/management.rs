@@ -1,8 +1,8 @@
 //! The management plane as a RouterOS user meets it: from a LAN host (pc1) over the lab's real
 //! network to the router's LAN address, over HTTPS with HTTP Basic (the self-signed certificate
 //! taken as it is, as `curl -k` and `verify=False` do): the REST connection table, a `requests`
-//! client as RouterOS users write them, the websocket feed, export → restore, and a scheduled
-//! backup.
+//! client as RouterOS users write them, the websocket feed, export → restore, a scheduled
+//! backup, and the binary API (the seed's section 4 script over `api-ssl`, librouteros).
 //!
 //! Each test starts its own lab (its router's state directory is its own), one at a time. HTTP
 //! goes through `curl` and `python3` run in pc1's namespace; JSON answers are read with
@@ -351,6 +351,56 @@ fn the_cheat_sheet_requests_client_prints_the_connection_list() {
         line.contains(&format!("\"dst-address\": \"{INTERNET_HTTP}:80\""))
             && line.contains("\"protocol\": \"tcp\""),
         "pc1's entry as the client printed it: {line}"
+    );
+}
+
+/// The binary API as `statewall run` serves it by default (`api` 8728, `api-ssl` 8729 with the
+/// HTTPS certificate), from pc1: the seed's section 4 script over TLS, and librouteros finding
+/// pc1's live connection with `select().where()`.
+#[test]
+fn the_binary_api_serves_the_seeds_script_and_librouteros() {
+    const TEST: &str = "the_binary_api_serves_the_seeds_script_and_librouteros";
+    let Some(_turn) = turn(TEST) else { return };
+    if !e2e::env::require_python_modules(TEST, &["routeros_api", "librouteros"]) {
+        return;
+    }
+    let (_time, lab) = start(TEST);
+    let held = HeldConnection::open(&lab);
+    let src = held.src();
+    wait_for_entry(&lab, &src);
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/seed_section4_api.py"
+    );
+    let host = format!("STATEWALL_HOST={ROUTER_LAN}");
+    let password = format!("STATEWALL_PASSWORD={LAB_ADMIN_PASSWORD}");
+    let out = lab.run_ok(
+        Node::Pc1,
+        &[
+            "env",
+            &host,
+            "STATEWALL_USER=admin",
+            &password,
+            "python3",
+            seed,
+        ],
+    );
+    assert!(
+        out.starts_with("Connection Tracking Statistics:") && out.contains("  udp-timeout: "),
+        "the seed's script printed:\n{out}"
+    );
+    let script = format!(
+        "import librouteros\nfrom librouteros.query import Key\n\
+         api = librouteros.connect(\"{ROUTER_LAN}\", \"admin\", \"{LAB_ADMIN_PASSWORD}\")\n\
+         conns = api.path(\"ip\", \"firewall\", \"connection\")\n\
+         for row in conns.select(Key(\"dst-address\"), Key(\"protocol\"))\
+         .where(Key(\"src-address\") == \"{src}\"):\n    print(row[\"protocol\"], row[\"dst-address\"])\n"
+    );
+    let out = lab.run_ok(Node::Pc1, &["python3", "-c", &script]);
+    assert_eq!(
+        out.trim(),
+        format!("tcp {INTERNET_HTTP}:80"),
+        "librouteros printed:\n{out}"
     );
 }
 

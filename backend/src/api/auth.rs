@@ -2,7 +2,9 @@
 //!
 //! - Every request under the login layer carries `Authorization: Basic …` (or a browser's
 //!   session cookie, `super::session`); without either, or with wrong credentials, the answer is
-//!   401 with `WWW-Authenticate: Basic realm="statewall"`.
+//!   401 with `WWW-Authenticate: Basic realm="statewall"`, except to a script's request
+//!   (`X-Requested-With`, which the dashboard sends): a browser answers that header on a
+//!   `fetch` with its own password dialog, over the dashboard's form.
 //! - Checking a password costs an argon2 hash (tens of milliseconds, on purpose), so a good
 //!   login is remembered for [`LOGIN_CACHE`] (RouterOS caches REST logins for 10 minutes too),
 //!   keyed by a keyed hash of name and password, never the password itself. Any change to
@@ -27,6 +29,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
+
+/// The header a script's request carries (the dashboard's `fetch`es): its 401s come without
+/// `WWW-Authenticate`.
+pub const REQUESTED_WITH: &str = "x-requested-with";
 
 /// How long a good login is remembered.
 pub const LOGIN_CACHE: Duration = Duration::from_secs(600);
@@ -173,6 +179,14 @@ pub(super) fn client_ip(req: &Request) -> IpAddr {
 /// runs in a span naming the method, path and user.
 pub async fn require_login(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let ip = client_ip(&req);
+    let from_script = req.headers().contains_key(REQUESTED_WITH);
+    let refuse = |e: ApiError| {
+        let mut response = e.into_response();
+        if from_script {
+            response.headers_mut().remove(header::WWW_AUTHENTICATE);
+        }
+        response
+    };
     let credentials = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -181,11 +195,11 @@ pub async fn require_login(State(st): State<AppState>, mut req: Request, next: N
     let login = match credentials {
         Some((user, password)) => match login(&st, ip, &user, &password).await {
             Ok(login) => login,
-            Err(e) => return e.into_response(),
+            Err(e) => return refuse(e),
         },
         None => match super::session::login_of(&st, req.headers()) {
             Some(login) => login,
-            None => return ApiError::unauthorized().into_response(),
+            None => return refuse(ApiError::unauthorized()),
         },
     };
     let span = tracing::info_span!(
@@ -205,7 +219,9 @@ pub async fn require_login(State(st): State<AppState>, mut req: Request, next: N
     .await
 }
 
-pub(super) async fn login(
+/// Checks a login (`user`, `password`) from `ip`, as every transport does: a good one is
+/// remembered for [`LOGIN_CACHE`]; failures are throttled per address ([`Throttle`]).
+pub async fn login(
     st: &AppState,
     ip: IpAddr,
     user: &str,

@@ -6,8 +6,9 @@
 //! either); there is nothing sensitive in it, so `show-sensitive` (full group only, as on
 //! RouterOS v7) changes nothing yet.
 //!
-//! - `POST /rest/export` (`compact`, `verbose`, `terse`, `show-sensitive`, `file=NAME`): the
-//!   text as `{"ret": …}`, or with `file=` written to `backups/NAME.rsc` (full group).
+//! - `/export` (`compact`, `verbose`, `terse`, `show-sensitive`, `file=NAME`), a command of
+//!   the root (`crate::command`): the text as `ret`, or with `file=` written to
+//!   `backups/NAME.rsc` (full group).
 //! - `GET /backup/export?verbose=yes&show-sensitive=yes&terse=yes`: the same text as a
 //!   download, `statewall-IDENTITY-YYYYMMDD-HHMMSS.rsc`.
 //! - `POST /backup/restore` (full group): the body is the script, sent as `text/plain` (at most
@@ -23,15 +24,15 @@
 //! Times are the router's clock (UTC).
 
 use super::error::ApiError;
-use super::menus::{forbidden, Call};
+use super::menus::forbidden;
 use super::system::{identity_ok, DEFAULT_IDENTITY, IDENTITY_FILE};
 use super::{AppState, ConfigState, Dataplane};
-use crate::scheduler::{export_file_name, unix_now, Civil, Entry, ExportStyle, UnixTime};
+use crate::scheduler::{unix_now, Civil, Entry, ExportStyle, UnixTime};
 use crate::store::write_atomic;
 use crate::users::{Group, Login};
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Map, Value};
@@ -105,45 +106,6 @@ pub fn download_name(identity: &str, now: UnixTime) -> String {
         })
         .collect();
     format!("statewall-{safe}-{}.rsc", Civil::from_unix(now).compact())
-}
-
-/// `POST /rest/export`.
-pub(super) async fn rest_export(st: &AppState, mut call: Call) -> Result<Response, ApiError> {
-    if call.method != Method::POST {
-        return Err(ApiError::no_such_command(call.method.as_str()));
-    }
-    let mut flag = |name: &str| {
-        call.input
-            .take(name)
-            .is_some_and(|v| v != "no" && v != "false")
-    };
-    let style = ExportStyle {
-        verbose: flag("verbose"),
-        terse: flag("terse"),
-        show_sensitive: flag("show-sensitive"),
-    };
-    let _ = flag("compact");
-    let _ = flag("hide-sensitive");
-    let file = call.input.take("file");
-    call.input.no_more()?;
-    if (style.show_sensitive || file.is_some()) && call.login.group != Group::Full {
-        return Err(forbidden(&call.login));
-    }
-    let now = unix_now();
-    let Some(file) = file else {
-        let text = export_text(st, style, now);
-        return Ok(Json(json!({ "ret": text })).into_response());
-    };
-    let name = export_file_name(&file)
-        .map_err(|e| ApiError::bad_request(format!("invalid value for argument file: {e}")))?;
-    st.blocking(move |st| {
-        let text = export_text(&st, style, now);
-        let keep = st.scheduler.keep_backups();
-        st.config.store().save_backup(&name, text.as_bytes(), keep)
-    })
-    .await?
-    .map_err(|e| ApiError::internal(format!("export file: {e}")))?;
-    Ok(Json(json!([])).into_response())
 }
 
 /// The query string's `name=value` pairs; a name not in `allowed` is refused.

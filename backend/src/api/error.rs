@@ -5,6 +5,7 @@
 //! cannot be written, a dataplane that does not answer) are logged in full and answered with a
 //! bare 500: their text is for the operator, not the client.
 
+use crate::command::CommandError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -75,6 +76,19 @@ impl From<EditError> for ApiError {
     fn from(e: EditError) -> Self {
         match e {
             EditError::NoSuchItem(_) => ApiError::not_found(),
+            other => ApiError::bad_request(other.to_string()),
+        }
+    }
+}
+
+/// A command's error as REST answers it: its text as the detail; 403 for permissions, 500 for
+/// the router's own failures (already logged), 400 for the rest.
+impl From<CommandError> for ApiError {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::Edit(e) => e.into(),
+            CommandError::NotPermitted { .. } => ApiError::forbidden(e.to_string()),
+            CommandError::Internal => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None),
             other => ApiError::bad_request(other.to_string()),
         }
     }

@@ -4,20 +4,21 @@
 //! # Layout
 //! - this file: the server's one state ([`AppState`]), the router ([`app`]), and the one path
 //!   of a configuration change ([`ConfigState::change`]).
-//! - `auth`: logins (Basic), the login cache, throttling of failed logins.
-//! - `error`: [`ApiError`], the one JSON error shape.
+//! - `auth`: logins (Basic), the login cache, throttling of failed logins (the binary API's
+//!   logins too).
+//! - `error`: [`ApiError`], the one JSON error shape (a [`crate::command::CommandError`] too).
 //! - `request`: bodies and query strings → arguments (content type, size limit).
-//! - `query`: `?name=value` filters, `.proplist`, `.query`.
-//! - `menus`: `/rest/…` → menu and method; the configuration's menus.
-//! - `connection`: `/ip/firewall/connection`.
-//! - `system`: `/interface`, `/system/identity`, `/user`.
-//! - `backup`: `/export`, `/backup/…`: export downloads, restore, the files of `backups/`.
-//! - `scheduler`: `/system/scheduler` and the task that runs its entries.
-//! - `service`: `/ip/service` (`www`, `www-ssl`), read-only.
-//! - `resource`: `/system/resource` (uptime, CPU load, memory of the host).
+//! - `menus`: `/rest/…`: HTTP methods, paths and JSON → [`crate::command::Command`]s, and their
+//!   replies → JSON. What each menu does is `crate::command`'s.
+//! - `system`: the `/system/identity` file.
+//! - `backup`: export text, `/backup/…`: export downloads, restore, the files of `backups/`.
+//! - `scheduler`: `/system/scheduler`'s entries and the task that runs them.
+//! - `service`: `/ip/service` (`www`, `www-ssl`, `api`, `api-ssl`), read-only.
+//! - `resource`: `/system/resource`'s figures (uptime, CPU load, memory of the host).
 //! - `session`: `POST /login` and `/logout`, the browser's session cookie.
 //! - `feed`: `GET /ws`, the live feed (websocket).
 //! - `metrics`: `GET /metrics`, Prometheus's text format.
+//! - `dashboard`: the web dashboard's files (`frontend/dist`, embedded), at every other path.
 //!
 //! # A change
 //! Validated whole (the `.rsc` command it means, on a copy) → saved atomically → put in force in
@@ -25,26 +26,26 @@
 //! and the answer's view of the configuration as they were.
 
 mod auth;
-mod backup;
-mod connection;
+pub(crate) mod backup;
+mod dashboard;
 mod error;
 pub mod feed;
 mod menus;
 mod metrics;
-mod query;
 mod request;
-mod resource;
+pub(crate) mod resource;
 mod scheduler;
-mod service;
+pub(crate) mod service;
 pub mod session;
-mod system;
+pub(crate) mod system;
 
-pub use auth::{Auth, Throttle};
+pub use auth::{login, Auth, Throttle};
 pub use error::ApiError;
 pub use scheduler::{run as run_scheduler, run_due, Scheduler, SCHEDULER_FILE};
 pub use service::Service;
 pub use system::load_identity;
 
+use crate::command::CommandError;
 use crate::engine::{Engine, FeedView, Snapshot};
 use crate::store::{Store, StoreError};
 use crate::users::Users;
@@ -132,18 +133,18 @@ impl ConfigState {
         dataplane: &dyn Dataplane,
         path: &[&str],
         change: &Change,
-    ) -> Result<Option<u32>, ApiError> {
+    ) -> Result<Option<u32>, CommandError> {
         let _one_at_a_time = self.changes.lock().unwrap_or_else(|e| e.into_inner());
         let edit = self.read().prepare(path, change)?;
         self.store
             .save(edit.config())
-            .map_err(|e| ApiError::internal(format!("saving the configuration: {e}")))?;
+            .map_err(|e| CommandError::internal(format!("saving the configuration: {e}")))?;
         if !dataplane.reconfigure(edit.config().clone()) {
             // Put the saved file back to what is running.
             if let Err(e) = self.store.save(self.read().config()) {
                 tracing::error!("restoring the saved configuration: {e}");
             }
-            return Err(ApiError::internal(
+            return Err(CommandError::internal(
                 "the dataplane did not take the new configuration",
             ));
         }
@@ -173,7 +174,7 @@ pub struct AppState {
     pub feed: Arc<feed::FeedStats>,
     /// `/system scheduler`, saved in the state directory; how many backups to keep.
     pub scheduler: Arc<Scheduler>,
-    /// `/ip service`: where the API listens (set by `statewall run`; none in tests).
+    /// `/ip service`: where the APIs listen (set by `statewall run`; none in tests).
     pub services: Arc<Vec<Service>>,
 }
 
@@ -212,27 +213,32 @@ impl AppState {
     }
 }
 
-/// The HTTP API. Every route added before the login layer requires a login.
+/// The HTTP API and the dashboard. Every route added before the login layer requires a login;
+/// any other path is the dashboard's (its files need none: the page must load to log in).
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let not_found = || async { ApiError::not_found() };
+    let api = Router::new()
         .route("/rest", any(menus::rest))
         .route("/rest/{*path}", any(menus::rest))
-        .route("/rest/system/resource", any(resource::rest))
-        .route("/rest/system/resource/{*rest}", any(resource::rest))
         .route("/ws", get(feed::ws))
         .route("/metrics", get(metrics::metrics))
         .route("/backup/export", get(backup::download_export))
         .route("/backup/restore", post(backup::restore))
         .route("/backup/files", get(backup::files))
         .route("/backup/files/{name}", get(backup::file))
-        .fallback(|| async { ApiError::not_found() })
+        // Unknown paths under the API's own prefixes are the API's 404 (after the login).
+        .route("/backup", any(not_found))
+        .route("/backup/{*rest}", any(not_found))
+        .route("/ws/{*rest}", any(not_found))
+        .route("/metrics/{*rest}", any(not_found))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_login,
         ))
         .route("/login", post(session::login))
         .route("/logout", post(session::logout))
-        .with_state(state)
+        .with_state(state);
+    Router::new().merge(api).fallback(dashboard::serve)
 }
 
 /// Serves [`app`] on `listener` until `stop` completes, with each connection's client address

@@ -1,4 +1,4 @@
-//! `/system/resource`: the host statewall runs on, as RouterOS's REST API shows a router's
+//! `/system/resource`: the host statewall runs on, as RouterOS's APIs show a router's
 //! (routeros.md §9): uptime, CPU load and memory, every value a string.
 //!
 //! Figures come from `/proc`: the uptime is statewall's own (its process start, from
@@ -6,14 +6,6 @@
 //! between two readings of `/proc/stat` at least [`MIN_SAMPLE`] apart (the first reading gives
 //! the average since boot); memory is `/proc/meminfo`'s `MemTotal` and `MemAvailable`.
 
-use super::error::ApiError;
-use super::menus::print;
-use super::request::read_body;
-use super::BODY_LIMIT;
-use axum::extract::Request;
-use axum::http::Method;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use shared::duration::Duration;
 use shared::feed::SystemResource;
 use std::sync::Mutex;
@@ -22,37 +14,6 @@ use std::time::Instant;
 /// Readings of `/proc/stat` closer together than this keep the previous load: too few ticks
 /// to mean anything.
 pub const MIN_SAMPLE: std::time::Duration = std::time::Duration::from_millis(500);
-
-/// `GET /rest/system/resource`, `POST …/print`; nothing else (it is read-only).
-pub(super) async fn rest(req: Request) -> Response {
-    handle(req)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
-}
-
-async fn handle(req: Request) -> Result<Response, ApiError> {
-    let (parts, body) = req.into_parts();
-    let rest = parts
-        .uri
-        .path()
-        .strip_prefix("/rest/system/resource")
-        .unwrap_or_default()
-        .trim_matches('/')
-        .to_string();
-    let input = read_body(&parts.headers, body, BODY_LIMIT).await?;
-    let object = || match serde_json::to_value(current()) {
-        Ok(serde_json::Value::Object(obj)) => Ok(obj),
-        _ => Err(ApiError::internal("/system/resource is not an object")),
-    };
-    match (&parts.method, rest.as_str()) {
-        (&Method::GET, "") => Ok(Json(object()?).into_response()),
-        (&Method::GET, word) => Err(ApiError::no_such_directory(word)),
-        (&Method::POST, "print") => print(vec![object()?], input),
-        (&Method::POST, "") => Err(ApiError::no_such_command("POST")),
-        (&Method::POST, cmd) => Err(ApiError::no_such_command(cmd)),
-        (m, _) => Err(ApiError::no_such_command(m.as_str())),
-    }
-}
 
 /// The figures now. Reads a few small `/proc` files: cheap, but blocking in principle.
 pub fn current() -> SystemResource {

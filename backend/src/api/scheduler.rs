@@ -1,5 +1,5 @@
-//! `/rest/system/scheduler`: the list of [`Entry`]s, saved in the state directory, and the task
-//! that runs the due ones.
+//! `/system/scheduler`: the list of [`Entry`]s, saved in the state directory, and the task that
+//! runs the due ones (its menu is `crate::command`'s).
 //!
 //! # Where entries are kept
 //! In their own script, `scheduler.rsc` (`/system scheduler` then one `add` per entry), not in
@@ -17,18 +17,14 @@
 //! for: the entry runs next at its next time on its grid.
 
 use super::backup;
-use super::error::ApiError;
-use super::menus::{list_change, props_obj, Call};
-use super::query::Obj;
 use super::AppState;
+use crate::command::{CommandError, Row};
 use crate::scheduler::{
     unix_now, Civil, Entry, ExportStyle, Level, Program, ScriptError, ScriptHost, UnixTime, PATH,
 };
 use crate::store::{write_atomic, Store, StoreError};
-use axum::response::Response;
-use serde_json::Value;
 use shared::config::edit::Change;
-use shared::connection::{format_id, parse_id};
+use shared::connection::format_id;
 use shared::rsc::{self, Arg, Command, Script, Verb};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -106,9 +102,9 @@ impl Scheduler {
         self.keep_backups.store(n.max(1), Ordering::Relaxed);
     }
 
-    /// Every entry as the REST API prints it.
-    pub fn objs(&self) -> Vec<Obj> {
-        self.lock().list.iter().map(entry_obj).collect()
+    /// Every entry as `print` shows it.
+    pub fn rows(&self) -> Vec<Row> {
+        self.lock().list.iter().map(entry_row).collect()
     }
 
     /// The export's `/system scheduler` section.
@@ -120,14 +116,13 @@ impl Scheduler {
             .collect()
     }
 
-    /// Makes one change through the REST API: checked, saved, then in force. The id an `add`
-    /// gave.
+    /// Makes one change (a command): checked, saved, then in force. The id an `add` gave.
     pub fn apply(
         &self,
         store: &Store,
         change: &Change,
         now: UnixTime,
-    ) -> Result<Option<u32>, ApiError> {
+    ) -> Result<Option<u32>, CommandError> {
         let mut entries = self.lock();
         let mut next = entries.clone();
         let mut added = None;
@@ -138,10 +133,7 @@ impl Scheduler {
             .iter()
             .find(|id| !next.list.iter().any(|e| e.id == **id))
         {
-            Some(id) => Err(ApiError::bad_request(format!(
-                "no such item ({})",
-                format_id(*id)
-            ))),
+            Some(id) => Err(CommandError::NoSuchItem(format_id(*id))),
             None => Ok(()),
         };
         let touched: Vec<u32> = match change {
@@ -175,11 +167,11 @@ impl Scheduler {
                 ids.clone()
             }
             Change::Unset { .. } | Change::Move { .. } | Change::Settings(_) => {
-                return Err(ApiError::no_such_command(change.verb()));
+                return Err(CommandError::NoSuchCommand(change.verb().into()));
             }
         };
         if let Some(name) = duplicate_name(&next.list) {
-            return Err(ApiError::bad_request(format!(
+            return Err(CommandError::Invalid(format!(
                 "failure: {} already has an entry named {name}",
                 crate::scheduler::MENU
             )));
@@ -187,7 +179,7 @@ impl Scheduler {
         for e in next.list.iter_mut().filter(|e| touched.contains(&e.id)) {
             e.next_run = e.due_from(now, self.boot);
         }
-        save(store, &next.list).map_err(|e| ApiError::internal(format!("saving: {e}")))?;
+        save(store, &next.list).map_err(|e| CommandError::internal(format!("saving: {e}")))?;
         *entries = next;
         tracing::info!(change = change.verb(), "scheduler changed");
         Ok(added)
@@ -281,11 +273,11 @@ fn duplicate_name(list: &[Entry]) -> Option<&str> {
         .find(|n| !seen.insert(*n))
 }
 
-/// Entry errors as one REST detail (they have no positions there; an `on-event` script's carry
-/// their own line and column in the message).
-fn detail(errors: Vec<ScriptError>) -> ApiError {
+/// Entry errors as one message (they have no positions in a command; an `on-event` script's
+/// carry their own line and column in the message).
+fn detail(errors: Vec<ScriptError>) -> CommandError {
     let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
-    ApiError::bad_request(messages.join("; "))
+    CommandError::Invalid(messages.join("; "))
 }
 
 fn add_command(e: &Entry, verbose: bool) -> Command {
@@ -311,9 +303,9 @@ fn save(store: &Store, list: &[Entry]) -> Result<(), StoreError> {
     })
 }
 
-/// An entry as RouterOS's REST API prints it: the settable properties (`comment` when set),
-/// `run-count`, and `next-run` when it will run again.
-fn entry_obj(e: &Entry) -> Obj {
+/// An entry as `print` shows it: the settable properties (`comment` when set), `run-count`,
+/// and `next-run` when it will run again.
+fn entry_row(e: &Entry) -> Row {
     let mut props: Vec<(String, String)> = e
         .props(true)
         .into_iter()
@@ -323,22 +315,7 @@ fn entry_obj(e: &Entry) -> Obj {
         props.push(("next-run".into(), Civil::from_unix(t).timestamp()));
     }
     props.push(("run-count".into(), e.run_count.to_string()));
-    props_obj(Some(e.id), props)
-}
-
-/// A change to `/system/scheduler` (the list is printed by the shared list code).
-pub(super) async fn change(st: &AppState, mut call: Call) -> Result<Response, ApiError> {
-    let objs = st.scheduler.objs();
-    let (change, answer) = list_change(&objs, &mut call)?;
-    let added = st
-        .blocking(move |st| st.scheduler.apply(st.config.store(), &change, unix_now()))
-        .await??;
-    answer.respond(&call.path, added, |id| {
-        st.scheduler
-            .objs()
-            .into_iter()
-            .find(|o| o.get(".id").and_then(Value::as_str).and_then(parse_id) == Some(id))
-    })
+    Row::new(Some(e.id), props)
 }
 
 /// Runs due entries, every second, until the task is dropped.

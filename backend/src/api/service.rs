@@ -1,24 +1,24 @@
-//! `/rest/ip/service`: the management services, `www` (HTTP) and `www-ssl` (HTTPS), as
-//! RouterOS lists them. Read-only: `statewall run`'s flags set them (`--http-listen`,
-//! `--https-listen`, `--tls-cert`/`--tls-key`), so a change through the API is refused.
+//! `/ip/service`: the management services, `www` (HTTP), `www-ssl` (HTTPS), `api` (the binary
+//! API) and `api-ssl` (the binary API over TLS), as RouterOS lists them. Read-only: `statewall
+//! run`'s flags set them (`--http-listen`, `--https-listen`, `--api-listen`,
+//! `--api-ssl-listen`, `--tls-cert`/`--tls-key`), so a change through the API is refused.
 //!
 //! RouterOS's `address` is the prefixes clients may connect from; statewall does not restrict
 //! clients there (the input chain does), so it is empty, as on a RouterOS default. Where the
 //! service is bound is statewall's own `listen`.
 
-use super::menus::props_obj;
-use super::query::Obj;
+use crate::command::Row;
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
-    /// `www` or `www-ssl`.
+    /// `www`, `www-ssl`, `api` or `api-ssl`.
     pub name: &'static str,
     /// Where it listens; `None`: turned off.
     pub listen: Option<SocketAddr>,
     /// RouterOS's port for it, shown when it is off.
     pub default_port: u16,
-    /// `www-ssl`'s certificate: the file given, or `self-signed`.
+    /// The TLS services' certificate: the file given, or `self-signed`.
     pub certificate: Option<String>,
 }
 
@@ -40,10 +40,28 @@ impl Service {
             certificate: Some(certificate),
         }
     }
+
+    pub fn api(listen: Option<SocketAddr>) -> Service {
+        Service {
+            name: "api",
+            listen,
+            default_port: 8728,
+            certificate: None,
+        }
+    }
+
+    pub fn api_ssl(listen: Option<SocketAddr>, certificate: String) -> Service {
+        Service {
+            name: "api-ssl",
+            listen,
+            default_port: 8729,
+            certificate: Some(certificate),
+        }
+    }
 }
 
-/// The services as `/ip service print` shows them over REST.
-pub(super) fn items(services: &[Service]) -> Vec<Obj> {
+/// The services as `/ip service print` shows them.
+pub(crate) fn rows(services: &[Service]) -> Vec<Row> {
     services
         .iter()
         .enumerate()
@@ -64,7 +82,7 @@ pub(super) fn items(services: &[Service]) -> Vec<Obj> {
                 props.insert(1, ("certificate".into(), c.clone()));
                 props.push(("tls-version".into(), "any".into()));
             }
-            props_obj(Some(i as u32), props)
+            Row::new(Some(i as u32), props)
         })
         .collect()
 }

@@ -7,6 +7,9 @@
 //!   seconds; listen backlog 4096 (std's 128 overflows under a connect loop, lab.md).
 //! - `swload conn ADDR:PORT SECS`: one client thread, closed loop: connect, then close with a RST
 //!   (`SO_LINGER` 0, so no TIME_WAIT), for SECS seconds.
+//! - `swload spray ADDR FIRST_PORT COUNT RATE`: one UDP datagram to each of COUNT consecutive
+//!   destination ports of ADDR from one socket, at most RATE a second: COUNT new connection
+//!   entries in a router's table (the dashboard's benchmark fills the table with it).
 //! - `swload defconf LAN WAN`: prints RouterOS's defconf with those ports, as `statewall run`
 //!   imports it (the benchmark's router configuration starts from it).
 //!
@@ -28,6 +31,9 @@ fn main() -> ExitCode {
         ["blast", addr, secs, size] => (|| blast(parse(addr)?, secs_of(secs)?, parse(size)?))(),
         ["serve", addr, secs] => (|| serve(parse(addr)?, secs_of(secs)?))(),
         ["conn", addr, secs] => (|| conn(parse(addr)?, secs_of(secs)?))(),
+        ["spray", addr, first, count, rate] => {
+            (|| spray(parse(addr)?, parse(first)?, parse(count)?, parse(rate)?))()
+        }
         ["defconf", lan, wan] => {
             print!("{}", shared::config::defconf(lan, wan).to_rsc());
             Ok(())
@@ -35,7 +41,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: swload blast ADDR:PORT SECS SIZE | serve ADDR:PORT SECS | \
-                 conn ADDR:PORT SECS | defconf LAN WAN"
+                 conn ADDR:PORT SECS | spray ADDR FIRST_PORT COUNT RATE | defconf LAN WAN"
             );
             return ExitCode::from(2);
         }
@@ -78,6 +84,32 @@ fn blast(to: SocketAddr, secs: Duration, size: usize) -> io::Result<()> {
         "sent={sent} errors={errors} secs={t:.2} pps={:.0}",
         sent as f64 / t
     );
+    Ok(())
+}
+
+fn spray(to: std::net::Ipv4Addr, first: u16, count: u32, rate: u32) -> io::Result<()> {
+    let last = u32::from(first) + count.saturating_sub(1);
+    if first == 0 || count == 0 || last > 65_535 || rate == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "ports must lie within 1-65535, and count and rate be above 0",
+        ));
+    }
+    let sock = UdpSocket::bind("0.0.0.0:0")?;
+    let start = Instant::now();
+    let mut errors = 0u64;
+    for (i, port) in (u32::from(first)..=last).enumerate() {
+        // Paced: datagram i leaves no earlier than i / rate seconds after the start.
+        let due = Duration::from_secs_f64(i as f64 / f64::from(rate));
+        if let Some(wait) = due.checked_sub(start.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        if sock.send_to(b"statewall", (to, port as u16)).is_err() {
+            errors += 1;
+        }
+    }
+    let t = start.elapsed().as_secs_f64();
+    println!("sent={count} errors={errors} secs={t:.2}");
     Ok(())
 }
 

@@ -91,9 +91,9 @@ fn saved_state(s: &Server) -> (String, String, Vec<String>, String) {
     let names = s
         .state
         .scheduler
-        .objs()
+        .rows()
         .iter()
-        .map(|o| o["name"].as_str().unwrap().to_string())
+        .map(|r| r.get("name").unwrap().to_string())
         .collect();
     let identity = s.state.identity.read().unwrap().clone();
     (read(CONFIG_FILE), read("scheduler.rsc"), names, identity)
@@ -219,9 +219,9 @@ async fn scheduler_is_a_list_menu_checked_up_front_and_saved() {
     let now = s.get(SCHED).await.json;
     assert_eq!(
         loaded
-            .objs()
-            .iter()
-            .map(|o| shown(&Value::Object(o.clone())))
+            .rows()
+            .into_iter()
+            .map(|r| shown(&Value::Object(r.into_json())))
             .collect::<Vec<_>>(),
         now.as_array()
             .unwrap()

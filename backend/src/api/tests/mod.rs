@@ -2,6 +2,7 @@
 //! error path, the JSON shapes, and that each change is saved and in force.
 
 mod backup;
+mod dashboard;
 mod feed;
 mod support;
 
@@ -45,12 +46,30 @@ async fn logins_are_required_and_checked() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(s.send(garbled).await.status, StatusCode::UNAUTHORIZED);
-    // Even an unknown path asks for a login first.
-    let a = s.send(request(None, Method::GET, "/nothing", None)).await;
+    // Even an unknown path of the API asks for a login first (other paths are the
+    // dashboard's: `dashboard.rs`).
+    let a = s
+        .send(request(None, Method::GET, "/backup/nothing", None))
+        .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-    let a = s.get("/nothing").await;
+    let a = s.get("/backup/nothing").await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert_eq!(s.get(FILTER).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_scripts_401_asks_no_browser_dialog() {
+    // A browser opens its own password dialog on a `fetch` answered with `WWW-Authenticate`;
+    // the dashboard says it is a script, and gets a bare 401 to show its own form.
+    let s = server();
+    for who in [None, Some(("admin", "wrong"))] {
+        let mut req = request(who, Method::GET, FILTER, None);
+        req.headers_mut()
+            .insert("x-requested-with", "statewall".parse().unwrap());
+        let a = s.send(req).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(a.header(header::WWW_AUTHENTICATE), None);
+    }
 }
 
 #[tokio::test]
