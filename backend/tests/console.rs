@@ -296,6 +296,31 @@ fn seed_section_9_monitoring_and_backup() {
         verbose.contains("/ip firewall connection tracking"),
         "{verbose}"
     );
+
+    // `/import file-name=` runs a file of the router's on top of what is there.
+    let backups = r.dir.0.join("backups");
+    std::fs::write(
+        backups.join("tune.rsc"),
+        "/ip firewall connection tracking\nset udp-timeout=1m\n",
+    )
+    .expect("a script to import");
+    std::fs::write(
+        backups.join("broken.rsc"),
+        "/ip firewall connection tracking\nset udp-timeout=1m\nset udp-timout=2m\n",
+    )
+    .expect("a broken script");
+    let err = r.fails("/import file-name=broken.rsc");
+    assert!(
+        err.contains("udp-timout") && err.contains("line 3"),
+        "{err}"
+    );
+    assert_eq!(r.local.udp_timeout().to_string(), "10s", "nothing applied");
+    let out = r.ok("/import file-name=tune.rsc");
+    assert!(
+        out.contains("Script file loaded and executed successfully"),
+        "{out}"
+    );
+    assert_eq!(r.local.udp_timeout().to_string(), "1m");
 }
 
 #[test]

@@ -242,12 +242,25 @@ pub struct Restore {
 /// Parses and checks a whole restore script, at `now` for a statewall started at `boot`:
 /// what it holds, or every mistake sorted by position.
 pub fn check(text: &str, now: UnixTime, boot: UnixTime) -> Result<Restore, Vec<Problem>> {
-    let script = rsc::parse(text).map_err(|errors| {
+    check_script(&parse(text)?, now, boot)
+}
+
+/// A script's commands, or its syntax mistakes.
+pub fn parse(text: &str) -> Result<Script, Vec<Problem>> {
+    rsc::parse(text).map_err(|errors| {
         errors
             .into_iter()
             .map(|e| Problem::at(e.pos, e.kind.to_string()))
-            .collect::<Vec<_>>()
-    })?;
+            .collect()
+    })
+}
+
+/// [`check`] for a parsed script.
+pub fn check_script(
+    script: &Script,
+    now: UnixTime,
+    boot: UnixTime,
+) -> Result<Restore, Vec<Problem>> {
     let mut problems = Vec::new();
     let (mut config, mut identity, mut scheduler) = (Script::default(), Vec::new(), Vec::new());
     for cmd in &script.commands {
@@ -359,7 +372,7 @@ impl ConfigState {
 
 /// Puts a checked restore in force: the configuration, then the scheduler and the identity.
 /// Blocks.
-fn apply(st: &AppState, r: Restore, now: UnixTime) -> Result<(), ApiError> {
+pub fn apply(st: &AppState, r: Restore, now: UnixTime) -> Result<(), ApiError> {
     let store = st.config.store();
     let Restore {
         config,

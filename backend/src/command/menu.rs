@@ -92,7 +92,7 @@ impl Menu {
     /// The commands the menu takes (for completion, and what the executor accepts).
     pub fn verbs(self) -> &'static [&'static str] {
         match self {
-            Menu::Root => &["export"],
+            Menu::Root => &["export", "import"],
             Menu::Resource => &["print", "get"],
             Menu::Interface | Menu::Service => &["print", "get", "listen"],
             Menu::Connection => &["print", "get", "listen", "remove"],

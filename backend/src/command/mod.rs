@@ -206,6 +206,7 @@ pub fn execute(st: &AppState, login: &Login, mut cmd: Command) -> Result<Reply, 
             Menu::Identity => system::set_identity(st, cmd),
             Menu::User => system::change_users(st, cmd),
             Menu::Scheduler => system::change_scheduler(st, cmd),
+            Menu::Root if cmd.verb == "import" => system::import(st, cmd),
             Menu::Root => system::export(st, login, cmd),
             Menu::Interface | Menu::Service | Menu::Resource => {
                 Err(CommandError::NoSuchCommand(cmd.verb))

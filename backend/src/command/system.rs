@@ -123,6 +123,73 @@ pub(super) fn resource() -> Row {
 /// `/export` (`compact`, `verbose`, `terse`, `show-sensitive`, `file=NAME`): the text as `ret`,
 /// or with `file=` written to `backups/NAME.rsc`. `show-sensitive` and `file=` need the full
 /// group (as on RouterOS v7).
+/// `/import file-name=NAME [dry-run]`: runs a script of `backups/` (where `/export file=`
+/// writes) on top of the configuration in force, as RouterOS runs its commands after what is
+/// there. Unlike RouterOS, which stops at the first error and keeps what ran before it, the
+/// script is checked whole with the configuration first: it applies completely or not at all,
+/// and every mistake is named with its line and column. `dry-run` only checks. Blocks.
+pub(super) fn import(st: &AppState, mut cmd: Command) -> Result<Reply, CommandError> {
+    let file = cmd
+        .take("file-name")
+        .ok_or_else(|| CommandError::Invalid("missing value for argument file-name".into()))?;
+    let dry_run = cmd
+        .take("dry-run")
+        .is_some_and(|v| v != "no" && v != "false");
+    // RouterOS's `verbose` prints each command as it runs; the answer here is the same either
+    // way.
+    let _ = cmd.take("verbose");
+    cmd.no_more()?;
+    let store = st.config.store();
+    let mut found = None;
+    for name in [file.clone(), format!("{file}.rsc")] {
+        if let Some(bytes) = store
+            .read_backup(&name)
+            .map_err(|e| CommandError::internal(format!("import: reading {name}: {e}")))?
+        {
+            found = Some(bytes);
+            break;
+        }
+    }
+    let Some(bytes) = found else {
+        return Err(CommandError::Invalid(format!(
+            "invalid value for argument file-name: no such file {file}"
+        )));
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        CommandError::Invalid(format!(
+            "{file}: not a text file (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let problems = |ps: Vec<crate::api::backup::Problem>| {
+        let shown: Vec<String> = ps
+            .iter()
+            .map(|p| format!("{} (line {} column {})", p.message, p.line, p.column))
+            .collect();
+        CommandError::Invalid(format!(
+            "{file}: {}; nothing was imported",
+            shown.join("; ")
+        ))
+    };
+    let imported = crate::api::backup::parse(&text).map_err(problems)?;
+    let mut script = crate::api::backup::export_script(st, false);
+    script.commands.extend(imported.commands);
+    let now = unix_now();
+    let restore =
+        crate::api::backup::check_script(&script, now, st.scheduler.boot()).map_err(problems)?;
+    if dry_run {
+        return Ok(Reply::default());
+    }
+    crate::api::backup::apply(st, restore, now).map_err(|e| {
+        CommandError::internal(format!(
+            "import of {file}: {}",
+            e.detail.unwrap_or_default()
+        ))
+    })?;
+    tracing::info!(file = %file, "script imported");
+    Ok(Reply::default())
+}
+
 pub(super) fn export(
     st: &AppState,
     login: &Login,

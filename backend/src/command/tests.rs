@@ -169,3 +169,80 @@ fn listen_polls_a_print_that_keeps_ids() {
         CommandError::NoSuchCommand("listen".into())
     );
 }
+
+#[test]
+fn import_runs_a_file_on_top_of_the_configuration_whole_or_not_at_all() {
+    let dir = TempDir::new("command");
+    let (st, local) = state_with(&dir, Local::new);
+    let store = st.config.store();
+    let filters = |st: &AppState| {
+        st.config
+            .read()
+            .list(&["ip", "firewall", "filter"])
+            .unwrap()
+            .len()
+    };
+    let before = filters(&st);
+    let good = "/ip firewall filter\n\
+                add chain=forward action=drop src-address=192.0.2.66 comment=\"imported\"\n\
+                /ip firewall connection tracking\nset udp-timeout=45s\n";
+    store.save_backup("extra.rsc", good.as_bytes(), 10).unwrap();
+    let bad = "/ip firewall filter\nadd chain=forward action=drop\n\
+               add chain=forward action=acept\n";
+    store.save_backup("bad.rsc", bad.as_bytes(), 10).unwrap();
+
+    // A mistake anywhere: nothing of the file applies, and the error says where.
+    let err = execute(
+        &st,
+        &admin(),
+        Command::new(&[], "import").arg("file-name", "bad.rsc"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("acept") && err.contains("line 3"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(filters(&st), before);
+
+    // A dry run checks only; the name may leave out `.rsc`.
+    let dry = Command::new(&[], "import")
+        .arg("file-name", "extra")
+        .arg("dry-run", "");
+    execute(&st, &admin(), dry).unwrap();
+    assert_eq!(filters(&st), before);
+
+    // Read users may not import; a missing file is named.
+    let import = Command::new(&[], "import").arg("file-name", "extra.rsc");
+    assert!(execute(&st, &viewer(), import.clone()).is_err());
+    let missing = Command::new(&[], "import").arg("file-name", "nope.rsc");
+    let err = execute(&st, &admin(), missing).unwrap_err().to_string();
+    assert!(err.contains("no such file nope.rsc"), "{err}");
+
+    // The real thing: added after what is there, in force in the dataplane, saved.
+    execute(&st, &admin(), import).unwrap();
+    let editor = st.config.read();
+    let rules = editor.list(&["ip", "firewall", "filter"]).unwrap();
+    assert_eq!(rules.len(), before + 1);
+    let last = rules.last().unwrap();
+    assert!(last
+        .props
+        .iter()
+        .any(|(k, v)| k == "comment" && v == "imported"));
+    let tracking = editor
+        .settings(&["ip", "firewall", "connection", "tracking"])
+        .unwrap();
+    assert!(tracking
+        .iter()
+        .any(|(k, v)| k == "udp-timeout" && v == "45s"));
+    drop(editor);
+    assert_eq!(local.udp_timeout().to_string(), "45s");
+    let applied = local.applied.lock().unwrap();
+    let applied = applied
+        .as_ref()
+        .expect("the dataplane got the configuration");
+    assert!(applied
+        .filter
+        .iter()
+        .any(|r| r.comment.as_deref() == Some("imported")));
+    let saved = std::fs::read_to_string(store.path("config.rsc")).unwrap();
+    assert!(saved.contains("imported") && saved.contains("udp-timeout=45s"));
+}
