@@ -66,6 +66,13 @@ impl ApiError {
         }
     }
 
+    /// The argument the router's `detail` names (`udp-timeout` in `invalid value for argument
+    /// udp-timeout: …`): the form field to show it beside.
+    pub fn argument(&self) -> Option<&str> {
+        self.detail()
+            .and_then(shared::config::edit::detail_argument)
+    }
+
     /// An error answer: the router's JSON if it is that, else the status and text.
     fn from_answer(status: u16, text: String) -> ApiError {
         match serde_json::from_str::<RosError>(&text) {
@@ -287,6 +294,7 @@ mod tests {
         );
         assert_eq!(e.status(), Some(400));
         assert_eq!(e.detail(), Some("unknown parameter colour"));
+        assert_eq!(e.argument(), Some("colour"));
         assert_eq!(e.to_string(), "Bad Request: unknown parameter colour");
         let e = ApiError::from_answer(401, r#"{"error":401,"message":"Unauthorized"}"#.into());
         assert!(e.is_unauthorized());

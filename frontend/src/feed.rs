@@ -5,8 +5,8 @@
 //!   [`ConnState`] are signals: a screen reads them and redraws on each tick.
 //! - The socket reconnects by itself, waiting [`RETRY_FIRST_MS`] and doubling up to
 //!   [`RETRY_MAX_MS`]; a socket that stays silent for three intervals is taken for dead and
-//!   replaced. A socket that never opens may mean the session is over: the feed then asks the
-//!   REST API, whose 401 sends the app to its login form (`api::on_unauthorized`).
+//!   replaced. A socket that brings no snapshot may mean the session is over: the feed then asks
+//!   the REST API, whose 401 sends the app to its login form (`api::on_unauthorized`).
 //! - What the screens want (rate, table window) is kept and sent again on every reconnect.
 //!   The default window is [`Window::counts_only`]: no rows until a screen asks for them.
 //!
@@ -33,9 +33,9 @@ const SILENCE_MIN_MS: f64 = 5_000.0;
 /// Where the feed stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnState {
-    /// The first attempt, not yet open.
+    /// The first attempt, before any snapshot.
     Connecting,
-    /// Open, snapshots arriving.
+    /// Snapshots arriving.
     Live,
     /// Lost or refused; trying again.
     Reconnecting,
@@ -76,7 +76,7 @@ struct Inner {
     socket: Option<Socket>,
     /// The handlers of a closed socket; dropped at the next attempt, not inside themselves.
     retired: Option<Socket>,
-    /// Failed attempts since the socket was last open.
+    /// Failed attempts since snapshots last arrived.
     failures: u32,
     retry: Option<TimeoutHandle>,
     watchdog: Option<IntervalHandle>,
@@ -188,6 +188,11 @@ impl Feed {
         self.latest.get()
     }
 
+    /// What the screens asked the router for (rate and window), as sent on every connect.
+    pub fn wanted(&self) -> ClientMessage {
+        self.inner.with_value(|i| i.wanted.clone())
+    }
+
     /// The connection's state (tracked).
     pub fn state(&self) -> ConnState {
         self.state.get()
@@ -204,14 +209,17 @@ impl Feed {
         self.error.get()
     }
 
+    /// The snapshot before the latest one, with its arrival time (tracked).
+    pub fn previous(&self) -> Option<Stamped> {
+        self.previous.get()
+    }
+
     /// A counter's rate per second between the last two snapshots (tracked); `None` until
     /// there are two, or if the counter went back (the router restarted).
     pub fn rate(&self, counter: impl Fn(&Snapshot) -> u64) -> Option<f64> {
         let latest = self.latest.get()?;
         let previous = self.previous.get()?;
-        let seconds = (latest.at_ms - previous.at_ms) / 1000.0;
-        let (now, before) = (counter(&latest.snapshot), counter(&previous.snapshot));
-        (seconds > 0.0 && now >= before).then(|| (now - before) as f64 / seconds)
+        rate_between(&previous.snapshot, &latest.snapshot, counter)
     }
 
     /// Changes what the router sends: a given `interval_ms` or `window` replaces the one in
@@ -277,12 +285,10 @@ impl Feed {
         self.inner.update_value(|i| i.retired = None);
         let ws = match WebSocket::new(&url) {
             Ok(ws) => ws,
-            Err(_) => return self.closed(false),
+            Err(_) => return self.closed(),
         };
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-            feed.state.set(ConnState::Live);
             feed.inner.update_value(|i| {
-                i.failures = 0;
                 i.last_message_ms = now_ms();
                 if let Some(s) = i.socket.as_mut() {
                     s.opened = true;
@@ -295,25 +301,34 @@ impl Feed {
             let Some(text) = e.data().as_string() else {
                 return;
             };
+            crate::perf::feed_message_arrived();
             match decode(&text) {
-                Ok(ServerMessage::Snapshot(s)) => feed.received(*s),
+                Ok(ServerMessage::Snapshot(s)) => {
+                    // Live once snapshots arrive, not when the socket opens: a proxy may open
+                    // it and then find the router refusing (and the waits must keep growing).
+                    if feed.state.get_untracked() != ConnState::Live {
+                        feed.inner.update_value(|i| i.failures = 0);
+                        feed.state.set(ConnState::Live);
+                    }
+                    feed.received(*s);
+                    crate::perf::feed_message_applied();
+                }
                 Ok(ServerMessage::Error(e)) => feed.error.set(Some(e)),
                 Err(e) => leptos::logging::warn!("feed: a message that does not decode: {e}"),
             }
         });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| {
-            let opened = feed
+            let ours = feed
                 .inner
                 .try_update_value(|i| {
                     let s = i.socket.take()?;
                     s.detach();
-                    let opened = s.opened;
                     i.retired = Some(s);
-                    Some(opened)
+                    Some(())
                 })
                 .flatten();
-            if let Some(opened) = opened {
-                feed.closed(opened);
+            if ours.is_some() {
+                feed.closed();
             }
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -331,7 +346,7 @@ impl Feed {
     }
 
     /// The socket closed (or could not be made): say so, and try again after a while.
-    fn closed(self, was_open: bool) {
+    fn closed(self) {
         let Some(delay) = self
             .inner
             .try_update_value(|i| {
@@ -348,9 +363,11 @@ impl Feed {
         else {
             return;
         };
+        let was_live = self.state.get_untracked() == ConnState::Live;
         self.state.set(ConnState::Reconnecting);
-        if !was_open {
-            // Refused before opening: perhaps the session ended. A 401 here logs the app out.
+        if !was_live {
+            // Refused before any snapshot: perhaps the session ended. A 401 here logs the app
+            // out.
             leptos::task::spawn_local(async {
                 let _ = api::get::<serde_json::Value>("/system/identity").await;
             });
@@ -396,6 +413,19 @@ impl Inner {
     }
 }
 
+/// A counter's rate per second from one snapshot to a later one, timed by the router's own
+/// clock (`uptime`, read with the counters), so the browser's delays in receiving them do not
+/// count; `None` if no time passed or the counter went back (the router restarted).
+pub fn rate_between(
+    previous: &Snapshot,
+    latest: &Snapshot,
+    counter: impl Fn(&Snapshot) -> u64,
+) -> Option<f64> {
+    let seconds = latest.uptime.to_std().as_secs_f64() - previous.uptime.to_std().as_secs_f64();
+    let (now, before) = (counter(latest), counter(previous));
+    (seconds > 0.0 && now >= before).then(|| (now - before) as f64 / seconds)
+}
+
 /// A [`ServerMessage`] from its JSON. Its tag is read first, then the variant's type straight
 /// from the text: serde's own way with an internally tagged enum buffers every field of the
 /// message in a generic tree first, which costs a copy of each snapshot and tens of KB of wasm.
@@ -408,7 +438,10 @@ pub fn decode(text: &str) -> Result<ServerMessage, serde_json::Error> {
     match serde_json::from_str::<Tag>(text)?.kind.as_str() {
         "snapshot" => serde_json::from_str(text).map(|s| ServerMessage::Snapshot(Box::new(s))),
         "error" => serde_json::from_str(text).map(ServerMessage::Error),
-        other => Err(serde::de::Error::unknown_variant(other, &["snapshot", "error"])),
+        other => Err(serde::de::Error::unknown_variant(
+            other,
+            &["snapshot", "error"],
+        )),
     }
 }
 
@@ -458,6 +491,8 @@ mod tests {
             entries_by_tcp_state: vec![NamedCount::new("established", 1)],
             nat_entries: NatEntries::default(),
             history: vec![0, 1],
+            top_hosts_by_connections: vec![],
+            top_hosts_by_rate: vec![],
             rules: vec![],
             window: WindowView {
                 query: serde_json::from_str(
@@ -478,7 +513,10 @@ mod tests {
         ] {
             let text = serde_json::to_string(&message).unwrap();
             assert_eq!(decode(&text).unwrap(), message);
-            assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), message);
+            assert_eq!(
+                serde_json::from_str::<ServerMessage>(&text).unwrap(),
+                message
+            );
         }
         assert!(decode(r#"{"type":"hello"}"#).is_err());
         assert!(decode(r#"{"seq":1}"#).is_err());

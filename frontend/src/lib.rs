@@ -10,6 +10,7 @@
 //! - [`screens`]: one module a screen (login, flow, connections, settings, rules, backup,
 //!   system).
 //! - [`format`]: numbers as people read them (bytes, rates, counts), one way everywhere.
+//! - [`perf`]: the dashboard timing itself (feed message to screen), for the benchmark.
 //!
 //! Types the router also speaks (snapshots, windows, durations, RouterOS values) come from
 //! `shared`, so the browser and the server read and check them with the same code.
@@ -18,6 +19,7 @@ pub mod api;
 pub mod app;
 pub mod feed;
 pub mod format;
+pub mod perf;
 pub mod screens;
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod connections;
+pub mod fields;
 pub mod flow;
 pub mod login;
 pub mod rules;

@@ -137,6 +137,36 @@ pub fn api_detail(kind: &ErrorKind) -> String {
     }
 }
 
+/// The argument an [`api_detail`] text names, for a client that has only the text (the REST
+/// API's `detail`): `invalid value for argument udp-timeout: …` → `udp-timeout`. The same
+/// argument as [`ErrorKind::argument`] of the error the text was made from.
+pub fn detail_argument(detail: &str) -> Option<&str> {
+    let name = |s: &'_ str| -> Option<usize> {
+        let end = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .unwrap_or(s.len());
+        (end > 0).then_some(end)
+    };
+    for prefix in [
+        "unknown parameter ",
+        "invalid value for argument ",
+        "missing =",
+    ] {
+        if let Some(rest) = detail.strip_prefix(prefix) {
+            return name(rest).map(|end| &rest[..end]);
+        }
+    }
+    // `argument "dst-port" needs …`, `action=jump needs argument "jump-target"`.
+    if let Some(at) = detail.find("argument \"") {
+        let rest = &detail[at + "argument \"".len()..];
+        return name(rest)
+            .filter(|&end| rest[end..].starts_with('"'))
+            .map(|end| &rest[..end]);
+    }
+    // `action=tarpit is not supported…`, `action=masquerade is not allowed in chain …`.
+    detail.starts_with("action=").then_some("action")
+}
+
 /// A prepared change: the configuration it makes and what it did. Nothing is changed until it
 /// is given to [`Editor::commit`].
 #[derive(Debug, Clone)]
@@ -758,6 +788,75 @@ mod tests {
         let ip = e.settings(&["ip", "settings"]).unwrap();
         assert_eq!(get(&ip, "ip-forward").as_deref(), Some("true"));
         assert_eq!(get(&ip, "rp-filter").as_deref(), Some("no"));
+    }
+
+    #[test]
+    fn a_detail_names_the_argument_its_error_is_about() {
+        let menu = "/ip firewall filter".to_string();
+        let kinds = [
+            ErrorKind::UnknownArgument {
+                name: "actoin".into(),
+                menu: menu.clone(),
+                suggestion: Some("action".into()),
+                note: None,
+            },
+            ErrorKind::BadValue {
+                name: "udp-timeout".into(),
+                value: "soon".into(),
+                expected: "a time value such as 10s, 5m or 1d".into(),
+            },
+            ErrorKind::MissingArgument {
+                name: "chain".into(),
+                menu: menu.clone(),
+            },
+            ErrorKind::PortsNeedProtocol("dst-port".into()),
+            ErrorKind::ActionNeeds {
+                action: "jump".into(),
+                needs: &["jump-target"],
+            },
+            ErrorKind::OnlyWithAction {
+                name: "to-ports".into(),
+                actions: &["masquerade", "redirect"],
+            },
+            ErrorKind::NegationNotAllowed("log".into()),
+            ErrorKind::ReadOnly {
+                name: "max-entries".into(),
+                menu: menu.clone(),
+            },
+            ErrorKind::ActionNotInChain {
+                action: "masquerade".into(),
+                chain: "dstnat".into(),
+                menu: "/ip firewall nat".into(),
+                expected: "srcnat",
+            },
+            ErrorKind::NotSupported("action=tarpit".into()),
+            ErrorKind::CannotUnset("chain".into()),
+            ErrorKind::AlreadyExists {
+                menu: "/interface list".into(),
+                key: "name=LAN".into(),
+            },
+        ];
+        for kind in kinds {
+            let detail = api_detail(&kind);
+            assert_eq!(detail_argument(&detail), kind.argument(), "{detail}");
+        }
+        assert_eq!(
+            ErrorKind::ActionNeeds {
+                action: "dst-nat".into(),
+                needs: &["to-addresses", "to-ports"],
+            }
+            .argument(),
+            Some("to-addresses")
+        );
+        // The scheduler's own wording quotes the argument too.
+        assert_eq!(
+            detail_argument(
+                "invalid value \"soon\" for argument \"interval\": expected a time value"
+            ),
+            Some("interval")
+        );
+        assert_eq!(detail_argument("no such item (*9)"), None);
+        assert_eq!(detail_argument("failure: internal error"), None);
     }
 
     #[test]

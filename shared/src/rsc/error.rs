@@ -150,6 +150,31 @@ pub enum ErrorKind {
     OnlyWithVerb { name: String, verb: &'static str },
 }
 
+impl ErrorKind {
+    /// The argument the mistake is about, when it is about one: where a form shows it. For an
+    /// action that lacks its argument, the argument to fill in; for an action in the wrong
+    /// chain or one statewall lacks, `action`.
+    pub fn argument(&self) -> Option<&str> {
+        use ErrorKind::*;
+        match self {
+            UnknownArgument { name, .. }
+            | ReadOnly { name, .. }
+            | BadValue { name, .. }
+            | MissingArgument { name, .. }
+            | OnlyWithAction { name, .. }
+            | OnlyWithVerb { name, .. } => Some(name),
+            NegationNotAllowed(name)
+            | DuplicateArgument(name)
+            | PortsNeedProtocol(name)
+            | CannotUnset(name) => Some(name),
+            ActionNeeds { needs, .. } => needs.first().copied(),
+            ActionNotInChain { .. } => Some("action"),
+            NotSupported(what) if what.starts_with("action=") => Some("action"),
+            _ => None,
+        }
+    }
+}
+
 /// `a`, `a or b`, `a, b or c`.
 fn one_of(words: &[&str]) -> String {
     match words.split_last() {
