@@ -160,6 +160,8 @@ async fn disabled(page: &Page, css: &str) -> bool {
         .is_some()
 }
 
+/// Settings: a changed timeout is applied (REST reads it back); a bad one is refused beside its
+/// field, in the words REST answers for the same value.
 #[test]
 fn a_settings_change_applies_and_a_bad_value_shows_the_servers_error() {
     const TEST: &str = "a_settings_change_applies_and_a_bad_value_shows_the_servers_error";
@@ -276,6 +278,9 @@ async fn erase(page: &Page, css: &str) {
     assert_eq!(value(page, css).await, "", "{css} after erasing");
 }
 
+/// Firewall: a bad address is refused beside its field; a rule added through the form is in
+/// REST and counts the traffic it matches on the screen; moved up (the focus stays on the
+/// button), edited (a field emptied is unset) and disabled, as REST confirms. The NAT list shows.
 #[test]
 fn a_rule_added_in_the_firewall_screen_is_in_rest_and_counts() {
     const TEST: &str = "a_rule_added_in_the_firewall_screen_is_in_rest_and_counts";
@@ -472,6 +477,9 @@ async fn fetch_link(page: &Page, css: &str) -> (u64, String, String) {
     (status, disposition, body)
 }
 
+/// Backup: the export links download what REST's export gives (compact and verbose); a
+/// scheduled backup added through the form is in the scheduler and its file appears among the
+/// stored backups, downloadable.
 #[test]
 fn the_backup_download_is_the_export() {
     const TEST: &str = "the_backup_download_is_the_export";
@@ -570,6 +578,9 @@ fn the_backup_download_is_the_export() {
     assert!(body.contains("loose-tcp-tracking="), "verbose:\n{body}");
 }
 
+/// Restore: a script with a mistake shows the dry run's error at its line and cannot be
+/// restored; the export with a changed timeout and an added rule previews exactly those two
+/// changes, and Restore puts them in force (REST confirms).
 #[test]
 fn restoring_a_modified_backup_changes_the_configuration() {
     const TEST: &str = "restoring_a_modified_backup_changes_the_configuration";

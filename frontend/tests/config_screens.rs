@@ -97,13 +97,13 @@ async fn a_bad_duration_in_settings_is_shown_beside_its_field() {
     });
     let root: &Element = &root;
     tick().await;
-    // Every settable property has its field with the value in force, its unit and default.
+    // Every settable property has its field, with its explanation, unit and default.
     for p in shared::tracking::PROPERTIES.iter().filter(|p| !p.read_only) {
         find(root, &format!("#setting-{}", p.name));
     }
     let udp = text(root, "field-udp-timeout");
     assert!(
-        udp.contains("default 10s") && udp.contains("time ("),
+        udp.contains("time · default 10s") && udp.contains("Timeout of a UDP flow"),
         "{udp}"
     );
     assert!(

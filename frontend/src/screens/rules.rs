@@ -397,14 +397,8 @@ pub fn RuleList(
             (dom_id(&id, "edit"), dom_id(&id, "up"), dom_id(&id, "down"));
         let label = |what: &str| format!("{what} rule {number}");
         let edit_rule = rule.clone();
-        let (i1, i2, i3, i4, i5, i6) = (
-            id.clone(),
-            id.clone(),
-            id.clone(),
-            id.clone(),
-            id.clone(),
-            id.clone(),
-        );
+        // One handle for every button's handler to read the id from.
+        let rid = StoredValue::new(id.clone());
         let is_confirming = {
             let id = id.clone();
             move || confirming.get().as_deref() == Some(id.as_str())
@@ -444,11 +438,11 @@ pub fn RuleList(
                         disabled=move || busy.get()
                         on:click=move |_| {
                             let (verb, done) = if disabled {
-                                ("enable", format!("Rule {i1} enabled."))
+                                ("enable", format!("Rule {} enabled.", rid.get_value()))
                             } else {
-                                ("disable", format!("Rule {i1} disabled."))
+                                ("disable", format!("Rule {} disabled.", rid.get_value()))
                             };
-                            command(verb, &i1, done)
+                            command(verb, &rid.get_value(), done)
                         }
                     >
                         {if disabled { "Enable" } else { "Disable" }}
@@ -459,7 +453,7 @@ pub fn RuleList(
                         aria-label=label("Move up")
                         title="Move up"
                         disabled=move || busy.get()
-                        on:click=move |_| step(i2.clone(), Direction::Up)
+                        on:click=move |_| step(rid.get_value(), Direction::Up)
                     >
                         "↑"
                     </button>
@@ -469,7 +463,7 @@ pub fn RuleList(
                         aria-label=label("Move down")
                         title="Move down"
                         disabled=move || busy.get()
-                        on:click=move |_| step(i3.clone(), Direction::Down)
+                        on:click=move |_| step(rid.get_value(), Direction::Down)
                     >
                         "↓"
                     </button>
@@ -478,7 +472,8 @@ pub fn RuleList(
                         aria-label=label("Reset the counters of")
                         disabled=move || busy.get()
                         on:click=move |_| {
-                            command("reset-counters", &i4, format!("Counters of rule {i4} reset."))
+                            let id = rid.get_value();
+                            command("reset-counters", &id, format!("Counters of rule {id} reset."))
                         }
                     >
                         "Reset"
@@ -486,14 +481,13 @@ pub fn RuleList(
                     <Show
                         when=is_confirming
                         fallback=move || {
-                            let i5 = i5.clone();
                             view! {
                                 <button
                                     type="button"
                                     class="danger"
                                     aria-label=format!("Remove rule {index}")
                                     disabled=move || busy.get()
-                                    on:click=move |_| confirming.set(Some(i5.clone()))
+                                    on:click=move |_| confirming.set(Some(rid.get_value()))
                                 >
                                     "Remove"
                                 </button>
@@ -506,8 +500,7 @@ pub fn RuleList(
                             data-testid="rule-remove-confirm"
                             aria-label=format!("Really remove rule {index}")
                             on:click={
-                                let i6 = i6.clone();
-                                move |_| remove(i6.clone())
+                                move |_| remove(rid.get_value())
                             }
                         >
                             "Really remove"
